@@ -1,0 +1,52 @@
+/**
+ * The `fieldgate` command line: run, validate, simulate, demo.
+ * Exit codes: 0 ok, 1 runtime failure, 2 invalid configuration.
+ */
+import { Command } from 'commander';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+import { simulateCli } from './simulate.ts';
+import { demoCommand } from './demo.ts';
+
+const program = new Command()
+  .name('fieldgate')
+  .description('Industrial device-access gateway: field devices to baetyl-broker')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run the gateway with the configuration in a folder')
+  .option('-c, --config <dir>', 'configuration folder (gateway.yaml + one folder per driver instance)', 'conf')
+  .option('--log-level <level>', 'override log.level of gateway.yaml')
+  .action(async (o: { config: string; logLevel?: string }) => {
+    process.exitCode = await runCommand(o.config, o.logLevel);
+  });
+
+program
+  .command('validate')
+  .description('check a configuration folder and print every problem with file, line and YAML path')
+  .option('-c, --config <dir>', 'configuration folder', 'conf')
+  .action(async (o: { config: string }) => {
+    process.exitCode = await validateCommand(o.config);
+  });
+
+program
+  .command('simulate')
+  .description('serve simulated devices for the configuration (all Modbus devices, or one)')
+  .option('-c, --config <dir>', 'configuration folder', 'conf')
+  .option('-d, --device <name>', 'simulate only this device')
+  .option('--seed <n>', 'seed of the value generators', (v) => Number.parseInt(v, 10), 1)
+  .action(async (o: { config: string; device?: string; seed: number }) => {
+    process.exitCode = await simulateCli(o.config, o.device, o.seed);
+  });
+
+program
+  .command('demo', { isDefault: false })
+  .description('start simulators for every device in the configuration, an embedded broker and the gateway')
+  .option('-c, --config <dir>', 'configuration folder', 'conf')
+  .option('--log-level <level>', 'log level', 'info')
+  .action(async (o: { config: string; logLevel: string }) => {
+    process.exitCode = await demoCommand(o.config, o.logLevel);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,47 @@
+/** `fieldgate run -c DIR`: the gateway as a service; stops cleanly on SIGINT/SIGTERM. */
+import { loadConfig } from '../config/load.ts';
+import { formatIssues } from '../config/issues.ts';
+import { createRegistry } from '../drivers/registry.ts';
+import { startGateway } from '../runtime/gateway.ts';
+import type { Gateway } from '../runtime/gateway.ts';
+import { createLogger } from './logger.ts';
+
+export async function runCommand(dir: string, logLevel?: string): Promise<number> {
+  const registry = createRegistry();
+  const result = await loadConfig(dir, registry);
+  if (!result.ok) {
+    process.stderr.write(`${formatIssues(result.issues)}\n${result.issues.length} problem(s) in ${dir}; nothing started\n`);
+    return 2;
+  }
+  const log = createLogger(logLevel ?? result.config.log.level);
+  const gateway = await startGateway({ config: result.config, instances: result.instances, registry, log });
+  printWhere(gateway);
+  await untilSignal();
+  await gateway.stop();
+  return 0;
+}
+
+/** Tells a person where the data is. */
+export function printWhere(gateway: Gateway): void {
+  const u = new URL(gateway.brokerUrl);
+  const host = u.hostname;
+  const port = u.port || '1883';
+  process.stderr.write(
+    `\nfieldgate: ${gateway.devices.size} device(s), broker ${gateway.brokerUrl}${gateway.embedded ? ' (embedded)' : ''}\n` +
+      `  watch values:    mosquitto_sub -h ${host} -p ${port} -t 'thing/+/+/property/post' -v\n` +
+      `  watch lifecycle: mosquitto_sub -h ${host} -p ${port} -t 'thing/+/+/lifecycle/post' -v\n\n`,
+  );
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}

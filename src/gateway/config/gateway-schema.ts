@@ -1,0 +1,168 @@
+/**
+ * `gateway.yaml`: the gateway's own settings (Baetyl has no such file for fieldgate; the keys are
+ * ours). Paths are relative to the file's folder; durations are Go-style strings (`30s`).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../../devicemodel/duration.ts';
+
+/** A Go-style duration (`30s`, `500ms`) or a number of ms; produces ms. */
+const duration = () =>
+  z
+    .union([z.number().nonnegative(), z.string()])
+    .transform((v, ctx) => {
+      if (typeof v === 'number') return v;
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a duration; write e.g. 500ms, 30s, 1m` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe('a duration such as 30s or 500ms');
+
+const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+const brokerSchema = z.strictObject({
+  /** `mqtt://host:1883`, `mqtts://host:8883`; Baetyl's `tcp://` and `ssl://` are accepted too. */
+  url: z
+    .string()
+    .regex(/^(mqtt|mqtts|tcp|ssl):\/\/[^\s/]+/, { error: 'expected a broker URL such as mqtt://127.0.0.1:1883 or mqtts://host:8883 (tcp:// and ssl:// also accepted)' })
+    .describe('a broker URL (mqtt://, mqtts://, tcp://, ssl://)'),
+  clientId: z.string().min(1).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** PEM files, relative to gateway.yaml. */
+  ca: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+  /** MQTT keepalive (ms after parsing). */
+  keepalive: duration().default(60_000),
+});
+
+const embeddedBrokerSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(1883),
+});
+
+export const driverInstanceSchema = z.strictObject({
+  /** Instance name: unique, used in logs and as the default folder. */
+  name: z.string().regex(INSTANCE_NAME, { error: 'an instance name: letters, digits, "_", "." and "-", starting with a letter or digit' }),
+  /** Driver id (e.g. modbus). */
+  driver: z.string().min(1),
+  /** Folder of models.yml, access_template.yml, sub_devices.yml (default ./<name>). */
+  path: z.string().min(1).optional(),
+  /** Start the built-in simulator for this instance's devices (demo and tests). */
+  simulate: z.boolean().default(false),
+});
+
+/** The raw file schema (before paths are made absolute). */
+export const gatewayFileSchema = z
+  .strictObject({
+    node: z.string().min(1).default('fieldgate'),
+    dataDir: z.string().min(1).default('./data'),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .default({ level: 'info' }),
+    broker: brokerSchema.optional(),
+    embeddedBroker: embeddedBrokerSchema.optional(),
+    /** Largest MQTT payload in bytes (baetyl-broker's default limit is 32 KB); bigger reports are split. */
+    maxPayload: z.number().int().min(1024).max(268_435_455).default(32_768),
+    /** Re-report every attribute at least this often, even unchanged (ms after parsing). */
+    heartbeat: duration().optional(),
+    /** Report only attributes whose value changed (deviation/deadband/silentWin still apply). */
+    onChangeOnly: z.boolean().optional(),
+    /** Consecutive failed polls before a device is reported offline. */
+    offlineAfter: z.number().int().min(1).max(100).optional(),
+    drivers: z.array(driverInstanceSchema).default([]),
+  });
+
+/**
+ * Checks across keys, run on the raw data so that they are reported even when other keys are
+ * invalid (zod skips refinements of an object whose fields failed).
+ */
+export function crossCheckGateway(data: unknown): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  if (data === null || typeof data !== 'object') return out;
+  const v = data as Record<string, unknown>;
+  if (v.broker != null && v.embeddedBroker != null) {
+    out.push({ path: ['embeddedBroker'], message: 'give either broker (an external one) or embeddedBroker, not both' });
+  }
+  if (Array.isArray(v.drivers)) {
+    const seen = new Map<string, number>();
+    v.drivers.forEach((d: unknown, i) => {
+      const name = d !== null && typeof d === 'object' ? (d as Record<string, unknown>).name : undefined;
+      if (typeof name !== 'string') return;
+      const first = seen.get(name);
+      if (first !== undefined) out.push({ path: ['drivers', i, 'name'], message: `duplicate instance name ${JSON.stringify(name)} (also drivers[${first}])` });
+      else seen.set(name, i);
+    });
+  }
+  return out;
+}
+
+/** External broker settings; file paths are absolute. */
+export type BrokerConfig = z.output<typeof brokerSchema>;
+
+/** One driver instance; `path` is the absolute folder of its three files. */
+export interface DriverInstanceConfig {
+  readonly name: string;
+  readonly driver: string;
+  readonly path: string;
+  readonly simulate: boolean;
+}
+
+/** gateway.yaml, parsed, with defaults applied and paths absolute. */
+export interface GatewayConfig {
+  /** Absolute path of gateway.yaml and of its folder. */
+  readonly file: string;
+  readonly dir: string;
+  /** Node name (`meta.node` of messages). Default `fieldgate`. */
+  readonly node: string;
+  /** Absolute data directory (SQLite, driver caches). Default `<dir>/data`. */
+  readonly dataDir: string;
+  readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+  /** External broker; absent = the gateway embeds one (see `embeddedBroker`). */
+  readonly broker?: BrokerConfig;
+  /** Where the embedded broker listens (default 127.0.0.1:1883); used only when `broker` is absent. */
+  readonly embeddedBroker: { readonly host: string; readonly port: number };
+  /** Bytes. Default 32768. */
+  readonly maxPayload: number;
+  /** ms; absent = no heartbeat. */
+  readonly heartbeat?: number;
+  readonly onChangeOnly?: boolean;
+  readonly offlineAfter?: number;
+  readonly drivers: readonly DriverInstanceConfig[];
+}
+
+/** Resolves the relative paths of a parsed gateway.yaml against its folder. */
+export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, file: string): GatewayConfig {
+  const dir = path.dirname(file);
+  const abs = (p: string): string => path.resolve(dir, p);
+  const b = raw.broker;
+  return {
+    file,
+    dir,
+    node: raw.node,
+    dataDir: abs(raw.dataDir),
+    log: raw.log,
+    ...(b !== undefined
+      ? {
+          broker: {
+            ...b,
+            ...(b.ca !== undefined ? { ca: abs(b.ca) } : {}),
+            ...(b.cert !== undefined ? { cert: abs(b.cert) } : {}),
+            ...(b.key !== undefined ? { key: abs(b.key) } : {}),
+          },
+        }
+      : {}),
+    embeddedBroker: { host: raw.embeddedBroker?.host ?? '127.0.0.1', port: raw.embeddedBroker?.port ?? 1883 },
+    maxPayload: raw.maxPayload,
+    ...(raw.heartbeat !== undefined ? { heartbeat: raw.heartbeat } : {}),
+    ...(raw.onChangeOnly !== undefined ? { onChangeOnly: raw.onChangeOnly } : {}),
+    ...(raw.offlineAfter !== undefined ? { offlineAfter: raw.offlineAfter } : {}),
+    drivers: raw.drivers.map((d) => ({ name: d.name, driver: d.driver, path: abs(d.path ?? `./${d.name}`), simulate: d.simulate })),
+  };
+}

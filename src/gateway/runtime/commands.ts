@@ -1,0 +1,71 @@
+/**
+ * Downlink commands from the broker, routed by the envelope's `kind` and `meta.device` (as
+ * baetyl-gateway does): deltas are written, property gets and `report` events read now.
+ * A bad command is answered with an error message and never crashes the gateway.
+ */
+import type { Logger } from '../../drivers/sdk/index.ts';
+import type { Downlink } from '../mqtt/downlink.ts';
+import type { CommandError, DeviceRuntime } from './device.ts';
+
+export interface CommandSink {
+  /** Answers a rejected or failed command (on the device's `get` topic). */
+  rejected(device: DeviceRuntime, reqId: string | undefined, errors: readonly CommandError[]): Promise<void>;
+}
+
+export interface CommandCounters {
+  deltas: number;
+  reads: number;
+  rejected: number;
+  invalid: number;
+}
+
+export class CommandRouter {
+  readonly counters: CommandCounters = { deltas: 0, reads: 0, rejected: 0, invalid: 0 };
+
+  constructor(
+    private readonly devices: ReadonlyMap<string, DeviceRuntime>,
+    private readonly sink: CommandSink,
+    private readonly log: Logger,
+  ) {}
+
+  /** Handles one parsed downlink message. Never throws. */
+  async handle(msg: Downlink): Promise<void> {
+    try {
+      await this.dispatch(msg);
+    } catch (e) {
+      this.log.error({ err: String(e) }, 'command failed');
+    }
+  }
+
+  private async dispatch(msg: Downlink): Promise<void> {
+    if (msg.kind === 'ignored' || msg.kind === 'shadowResponse') return;
+    if (msg.kind === 'invalid') {
+      this.counters.invalid++;
+      this.log.warn({ device: msg.device, reason: msg.reason }, 'invalid downlink message');
+      const dev = msg.device === undefined ? undefined : this.devices.get(msg.device);
+      if (dev) await this.sink.rejected(dev, undefined, [{ property: '', code: 'BadValue', message: msg.reason }]);
+      return;
+    }
+    const dev = this.devices.get(msg.device);
+    if (dev === undefined) {
+      this.counters.invalid++;
+      this.log.warn({ device: msg.device, kind: msg.kind }, 'downlink for an unknown device');
+      return;
+    }
+    if (msg.kind === 'delta') {
+      this.counters.deltas++;
+      if (Object.keys(msg.properties).length === 0) return;
+      const errors = await dev.write(msg.properties);
+      if (errors.length > 0) {
+        this.counters.rejected++;
+        this.log.warn({ device: dev.name, errors }, 'delta rejected');
+        await this.sink.rejected(dev, msg.reqId, errors);
+      }
+      return;
+    }
+    if (msg.kind === 'propertyGet' || msg.kind === 'readNow') {
+      this.counters.reads++;
+      await dev.readNow(msg.kind === 'propertyGet' ? msg.names : []);
+    }
+  }
+}

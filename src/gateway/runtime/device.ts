@@ -1,0 +1,291 @@
+/**
+ * One sub-device at run time: the single read function every path uses (poll, read-now from the
+ * broker, subscription pushes), normalization, report policy, lifecycle, and writes.
+ */
+import type { CompiledDevice, Mapping } from '../../devicemodel/compiled.ts';
+import { invertMapping } from '../../devicemodel/mapping.ts';
+import { validateDesired } from '../../devicemodel/coerce.ts';
+import type { AttributeValue, PointValue } from '../../devicemodel/types.ts';
+import { DriverError, toDriverError } from '../../drivers/sdk/index.ts';
+import type {
+  BaseConnection,
+  Clock,
+  DeviceRef,
+  DriverDescriptor,
+  Logger,
+  Point,
+  PointError,
+  PointWrite,
+  ReadResult,
+} from '../../drivers/sdk/index.ts';
+import type { Link } from './link.ts';
+import { Normalizer } from './normalize.ts';
+import type { AttributeSample } from './normalize.ts';
+import { ReportPolicy } from './report-policy.ts';
+import type { PolicyOptions } from './report-policy.ts';
+
+/** What the device publishes; implemented over MQTT by the gateway, by arrays in tests. */
+export interface DevicePublisher {
+  report(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
+  lifecycle(device: CompiledDevice, online: boolean, ts: number): Promise<void>;
+  getReport(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
+}
+
+/** A rejected property of a write, or a failed one. */
+export interface CommandError {
+  readonly property: string;
+  readonly code: 'UnknownProperty' | 'ReadOnly' | 'BadValue' | 'NotMapped' | 'NotInvertible' | 'Unsupported' | 'WriteFailed';
+  readonly message: string;
+}
+
+export interface DeviceCounters {
+  polls: number;
+  failedPolls: number;
+  overruns: number;
+  pointsRead: number;
+  badPoints: number;
+  published: number;
+  writes: number;
+}
+
+export interface DeviceOptions {
+  readonly device: CompiledDevice;
+  readonly descriptor: DriverDescriptor<BaseConnection, unknown>;
+  readonly link: Link<BaseConnection>;
+  readonly publisher: DevicePublisher;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly policy: PolicyOptions;
+  /** Failed polls in a row before the device is reported offline. */
+  readonly offlineAfter: number;
+}
+
+const INT_POINT = new Set(['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
+
+export class DeviceRuntime {
+  readonly name: string;
+  readonly ref: DeviceRef<BaseConnection>;
+  private readonly points: Point<unknown>[];
+  private readonly pointsById: Map<string, Point<unknown>>;
+  private readonly mappingsByAttr: Map<string, Mapping>;
+  private readonly normalizer: Normalizer;
+  private readonly policy: ReportPolicy;
+  private online: boolean | undefined;
+  private failures = 0;
+  private readonly current = new Map<string, AttributeSample & { ts: number }>();
+  readonly counters: DeviceCounters = { polls: 0, failedPolls: 0, overruns: 0, pointsRead: 0, badPoints: 0, published: 0, writes: 0 };
+  lastPollAt: number | undefined;
+  lastError: PointError | undefined;
+
+  constructor(private readonly opts: DeviceOptions) {
+    const d = opts.device;
+    this.name = d.name;
+    this.ref = { name: d.name, connection: d.connection };
+    this.points = d.points.map((p) => ({ id: p.id, name: p.name, type: p.type, address: p.address }));
+    this.pointsById = new Map(this.points.map((p) => [p.id, p]));
+    this.mappingsByAttr = new Map(d.mappings.map((m) => [m.attribute, m]));
+    this.normalizer = new Normalizer(d.mappings, d.model);
+    const rules = new Map(d.mappings.map((m) => [m.attribute, { deviation: m.deviation, deadband: m.deadband, silentWin: m.silentWin }]));
+    this.policy = new ReportPolicy(rules, opts.policy);
+  }
+
+  get device(): CompiledDevice {
+    return this.opts.device;
+  }
+
+  /** true/false once known; undefined before the first poll. */
+  get isOnline(): boolean | undefined {
+    return this.online;
+  }
+
+  /** The latest value of every attribute, with quality and time. */
+  snapshot(): ReadonlyMap<string, AttributeSample & { ts: number }> {
+    return this.current;
+  }
+
+  /**
+   * The one read function: plans the device's points into requests, runs them on the link,
+   * and returns one result per point (a failed request makes its points bad, never throws).
+   */
+  async read(): Promise<{ results: ReadResult[]; failed: boolean; error?: PointError }> {
+    const link = this.opts.link;
+    const session = link.current;
+    if (session === undefined) {
+      const error: PointError = { code: 'Offline', message: `link ${link.key} is ${link.state}${link.error ? `: ${link.error.message}` : ''}` };
+      return { results: this.points.map((p) => ({ id: p.id, quality: 'bad', error })), failed: true, error };
+    }
+    const blocks = session.planReads ? session.planReads(this.ref, this.points) : [this.points];
+    const settled = await Promise.allSettled(
+      blocks.map((block) => link.run((s) => s.read(this.ref, block, AbortSignal.timeout(this.ref.connection.timeout * 4 + 1000)), 'read', this.name)),
+    );
+    const results: ReadResult[] = [];
+    let okBlocks = 0;
+    let error: PointError | undefined;
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') {
+        okBlocks++;
+        results.push(...s.value);
+      } else {
+        const err = toDriverError(s.reason, 'Protocol');
+        error ??= { code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) };
+        for (const p of blocks[i]!) results.push({ id: p.id, quality: 'bad', error: error });
+      }
+    });
+    return { results, failed: blocks.length > 0 && okBlocks === 0, ...(error ? { error } : {}) };
+  }
+
+  /** A scheduled poll: read, normalize, publish what the policy admits, update lifecycle. */
+  async poll(): Promise<void> {
+    this.counters.polls++;
+    const now = this.opts.clock.now();
+    this.lastPollAt = now;
+    const { results, failed, error } = await this.read();
+    this.count(results);
+    if (failed) {
+      this.counters.failedPolls++;
+      this.lastError = error;
+      if (++this.failures >= this.opts.offlineAfter) await this.setOnline(false, error);
+      await this.ingest(results, now, true, false);
+      return;
+    }
+    this.failures = 0;
+    await this.setOnline(true, undefined);
+    await this.ingest(results, now, true, true);
+  }
+
+  /** Values pushed by a subscription. */
+  async pushed(results: readonly ReadResult[]): Promise<void> {
+    this.count(results);
+    if (this.online !== true) await this.setOnline(true, undefined);
+    await this.ingest(results, this.opts.clock.now(), false, true);
+  }
+
+  /** The link went down: the device is offline at once. */
+  async linkDown(error: PointError | undefined): Promise<void> {
+    this.lastError = error;
+    this.normalizer.invalidate(error ?? { code: 'Offline', message: 'link down' });
+    await this.setOnline(false, error);
+  }
+
+  /**
+   * Reads now and answers on the device's `get` topic with the named attributes (all when
+   * `names` is empty). Also runs the normal report path.
+   */
+  async readNow(names: readonly string[]): Promise<void> {
+    await this.poll();
+    const props: Record<string, AttributeValue> = {};
+    for (const [k, v] of this.current) {
+      if (v.quality === 'bad') continue;
+      if (names.length === 0 || names.includes(k)) props[k] = v.value;
+    }
+    await this.opts.publisher.getReport(this.opts.device, props, this.opts.clock.now());
+  }
+
+  /**
+   * Validates every property (model mode rw, type, range, mapping invertible) and writes only
+   * when all pass; then reads back and reports. Returns the errors, empty on success.
+   */
+  async write(properties: Readonly<Record<string, unknown>>): Promise<CommandError[]> {
+    const errors: CommandError[] = [];
+    const writes: PointWrite<unknown>[] = [];
+    for (const [attr, raw] of Object.entries(properties)) {
+      const prop = this.opts.device.model.get(attr);
+      if (prop === undefined) {
+        errors.push({ property: attr, code: 'UnknownProperty', message: `${attr} is not a property of model ${this.opts.device.product}` });
+        continue;
+      }
+      const valid = validateDesired(prop, raw);
+      if (!valid.ok) {
+        errors.push({ property: attr, code: prop.mode === 'ro' ? 'ReadOnly' : 'BadValue', message: valid.error });
+        continue;
+      }
+      const mapping = this.mappingsByAttr.get(attr);
+      if (mapping === undefined) {
+        errors.push({ property: attr, code: 'NotMapped', message: `${attr} has no mapping to a point in access template ${this.opts.device.accessTemplate}` });
+        continue;
+      }
+      const inv = invertMapping(mapping, valid.value);
+      if (!inv.ok) {
+        errors.push({ property: attr, code: 'NotInvertible', message: inv.error });
+        continue;
+      }
+      const point = this.pointsById.get(inv.pointId);
+      if (point === undefined) {
+        errors.push({ property: attr, code: 'NotMapped', message: `${attr} maps to point x${inv.pointId}, which is not in the template` });
+        continue;
+      }
+      writes.push({ point, value: toPointType(point, inv.value) });
+    }
+    if (!this.opts.descriptor.capabilities.write && writes.length > 0) {
+      for (const w of writes) errors.push({ property: attrOf(this.mappingsByAttr, w.point.id), code: 'Unsupported', message: `driver ${this.opts.descriptor.id} cannot write` });
+    }
+    if (errors.length > 0 || writes.length === 0) return errors;
+    this.counters.writes++;
+    let results;
+    try {
+      results = await this.opts.link.run((s) => {
+        if (s.write === undefined) throw new DriverError('Unsupported', `driver ${this.opts.descriptor.id} cannot write`);
+        return s.write(this.ref, writes, AbortSignal.timeout(this.ref.connection.timeout * 4 + 1000));
+      }, 'write', this.name);
+    } catch (e) {
+      const err = toDriverError(e);
+      return writes.map((w) => ({ property: attrOf(this.mappingsByAttr, w.point.id), code: 'WriteFailed', message: `${err.code}: ${err.message}` }));
+    }
+    for (const r of results) {
+      if (!r.ok) errors.push({ property: attrOf(this.mappingsByAttr, r.id), code: 'WriteFailed', message: `${r.error.code}: ${r.error.message}` });
+    }
+    await this.poll();
+    return errors;
+  }
+
+  private count(results: readonly ReadResult[]): void {
+    this.counters.pointsRead += results.length;
+    for (const r of results) if (r.quality === 'bad') this.counters.badPoints++;
+  }
+
+  private async ingest(results: readonly ReadResult[], now: number, all: boolean, publish: boolean): Promise<void> {
+    const samples = this.normalizer.ingest(results, all);
+    const props: Record<string, AttributeValue> = {};
+    let n = 0;
+    for (const [attr, s] of samples) {
+      this.current.set(attr, { ...s, ts: now });
+      if (!publish || s.quality === 'bad') continue;
+      if (this.policy.admit(attr, s, now)) {
+        props[attr] = s.value;
+        n++;
+      }
+    }
+    if (n > 0) {
+      this.counters.published += n;
+      await this.opts.publisher.report(this.opts.device, props, now).catch((e: unknown) => {
+        this.opts.log.warn({ err: String(e) }, 'report not published');
+      });
+    }
+  }
+
+  private async setOnline(online: boolean, error: PointError | undefined): Promise<void> {
+    if (this.online === online) return;
+    this.online = online;
+    if (online) this.policy.reset();
+    this.opts.log.info({ online, ...(error ? { code: error.code, error: error.message } : {}) }, 'device state');
+    await this.opts.publisher.lifecycle(this.opts.device, online, this.opts.clock.now()).catch((e: unknown) => {
+      this.opts.log.warn({ err: String(e) }, 'lifecycle not published');
+    });
+  }
+}
+
+function attrOf(mappings: Map<string, Mapping>, pointId: string): string {
+  for (const m of mappings.values()) if (m.pointIds[0] === pointId) return m.attribute;
+  return `x${pointId}`;
+}
+
+/** Inverse mappings give numbers; integer points take the nearest integer. */
+function toPointType(point: Point<unknown>, v: PointValue): PointValue {
+  if (typeof v === 'number' && INT_POINT.has(point.type)) {
+    const r = Math.round(v);
+    return point.type === 'int64' || point.type === 'uint64' ? BigInt(r) : r;
+  }
+  if (typeof v === 'number' && point.type === 'bool') return v !== 0;
+  if (typeof v === 'boolean' && point.type !== 'bool' && point.type !== 'string') return v ? 1 : 0;
+  return v;
+}

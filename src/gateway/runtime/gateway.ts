@@ -1,0 +1,246 @@
+/**
+ * Composes the gateway: broker link (or an embedded broker), publisher, one Link per shared
+ * connection, one DeviceRuntime and poll timer per sub-device, subscriptions, and the downlink
+ * router. It never branches on a protocol name, only on declared capabilities.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CompiledDevice, CompiledInstance } from '../../devicemodel/compiled.ts';
+import type { BaseConnection, Clock, Driver, DriverContext, DriverDescriptor, Logger, Session } from '../../drivers/sdk/index.ts';
+import type { GatewayConfig } from '../config/gateway-schema.ts';
+import type { DriverRegistry } from '../drivers/registry.ts';
+import { startEmbeddedBroker } from '../mqtt/broker.ts';
+import { connectBroker } from '../mqtt/connection.ts';
+import type { BrokerLink } from '../mqtt/connection.ts';
+import { parseDownlink } from '../mqtt/downlink.ts';
+import { Publisher, willFor } from '../mqtt/publisher.ts';
+import { systemClock } from './clock.ts';
+import { CommandRouter } from './commands.ts';
+import { DeviceRuntime } from './device.ts';
+import type { DevicePublisher } from './device.ts';
+import { Link } from './link.ts';
+import { PollTimer, staggerOffset } from './scheduler.ts';
+
+type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
+
+export interface GatewayInput {
+  readonly config: GatewayConfig;
+  readonly instances: readonly CompiledInstance[];
+  readonly registry: DriverRegistry;
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+export interface Gateway {
+  /** Where the broker is (the embedded one's URL when none is configured). */
+  readonly brokerUrl: string;
+  readonly embedded: boolean;
+  readonly devices: ReadonlyMap<string, DeviceRuntime>;
+  readonly links: ReadonlyMap<string, Link<BaseConnection>>;
+  readonly timers: ReadonlyMap<string, PollTimer>;
+  readonly broker: BrokerLink;
+  readonly commands: CommandRouter;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; resolves once the broker connection is set up (devices connect in the background). */
+export async function startGateway(input: GatewayInput): Promise<Gateway> {
+  const { config, log } = input;
+  const clock = input.clock ?? systemClock;
+  const stopping = new AbortController();
+  mkdirSync(config.dataDir, { recursive: true });
+
+  // Broker: configured, or embedded.
+  let embeddedClose: (() => Promise<void>) | undefined;
+  let url: string;
+  if (config.broker === undefined) {
+    const b = await startEmbeddedBroker({ host: config.embeddedBroker.host, port: config.embeddedBroker.port });
+    embeddedClose = b.close;
+    url = b.url;
+    log.info({ url, fellBack: b.fellBack ?? false }, 'embedded MQTT broker started');
+  } else {
+    url = config.broker.url;
+  }
+  const node = config.node;
+  const b = config.broker;
+  const readOpt = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+  const link = connectBroker(
+    {
+      url,
+      clientId: b?.clientId ?? `fieldgate-${node}`,
+      ...(b?.username !== undefined ? { username: b.username } : {}),
+      ...(b?.password !== undefined ? { password: b.password } : {}),
+      ...(b?.ca !== undefined ? { ca: readOpt(b.ca) } : {}),
+      ...(b?.cert !== undefined ? { cert: readOpt(b.cert) } : {}),
+      ...(b?.key !== undefined ? { key: readOpt(b.key) } : {}),
+      rejectUnauthorized: b?.rejectUnauthorized ?? true,
+      protocolVersion: b?.protocolVersion ?? 4,
+      ...(b?.keepalive !== undefined ? { keepalive: Math.round(b.keepalive / 1000) } : {}),
+      will: willFor(node),
+    },
+    log.child({ component: 'mqtt' }),
+  );
+  const publisher = new Publisher(link, { node, maxPayload: config.maxPayload, log: log.child({ component: 'publisher' }) });
+
+  // Drivers, links, devices.
+  const devices = new Map<string, DeviceRuntime>();
+  const links = new Map<string, Link<BaseConnection>>();
+  const linkDevices = new Map<string, DeviceRuntime[]>();
+  const timers = new Map<string, PollTimer>();
+  const drivers: Driver<BaseConnection, unknown>[] = [];
+  const devicePublisher: DevicePublisher = {
+    report: (d, props, ts) => publisher.report(d, props, ts),
+    lifecycle: (d, online, ts) => publisher.lifecycle(d, online, ts),
+    getReport: (d, props, ts) => publisher.getReport(d, props, ts),
+  };
+
+  for (const instance of input.instances) {
+    const descriptor = (await input.registry.get(instance.driver)) as AnyDescriptor | undefined;
+    if (descriptor === undefined) throw new Error(`driver ${instance.driver} of instance ${instance.name} is not available`);
+    const dataDir = path.join(config.dataDir, 'drivers', instance.name);
+    const ctx: DriverContext = {
+      log: log.child({ driver: descriptor.id, instance: instance.name }),
+      clock,
+      metrics: { count: () => undefined },
+      signal: stopping.signal,
+      dataDir,
+    };
+    const driver = descriptor.create(ctx);
+    drivers.push(driver);
+    for (const device of instance.devices) {
+      const connection = device.connection as BaseConnection;
+      const spec = descriptor.link(connection);
+      const key = `${instance.name}/${spec.key}`;
+      let l = links.get(key);
+      if (l === undefined) {
+        const peers: DeviceRuntime[] = [];
+        linkDevices.set(key, peers);
+        l = new Link<BaseConnection>({
+          key,
+          window: spec.window,
+          driver,
+          connection,
+          clock,
+          log: log.child({ link: key }),
+          deviceCount: () => peers.length,
+          onState: (state, error) => {
+            if (state === 'backoff' || state === 'closed') for (const d of peers) void d.linkDown(error);
+          },
+          onSession: (session) => subscribeAll(descriptor, session, peers, log),
+        });
+        links.set(key, l);
+      }
+      const runtime = new DeviceRuntime({
+        device,
+        descriptor,
+        link: l,
+        publisher: devicePublisher,
+        clock,
+        log: log.child({ device: device.name }),
+        policy: { heartbeat: config.heartbeat ?? 0, onChangeOnly: config.onChangeOnly ?? false },
+        offlineAfter: config.offlineAfter ?? 1,
+      });
+      if (devices.has(device.name)) throw new Error(`device name ${device.name} is used twice (instances must not share names)`);
+      devices.set(device.name, runtime);
+      linkDevices.get(key)!.push(runtime);
+    }
+  }
+
+  // Downlink.
+  const commands = new CommandRouter(
+    devices,
+    {
+      rejected: (dev, reqId, errors) => {
+        const first = errors[0];
+        return publisher.error(
+          dev.device,
+          {
+            ...(reqId !== undefined ? { reqId } : {}),
+            code: first?.code ?? 'BadValue',
+            message: errors.map((e) => (e.property ? `${e.property}: ${e.message}` : e.message)).join('; '),
+            ...(first?.property ? { property: first.property } : {}),
+          },
+          clock.now(),
+        );
+      },
+    },
+    log.child({ component: 'commands' }),
+  );
+  link.onMessage((topic, payload) => void commands.handle(parseDownlink(topic, payload)));
+  const subs = new Map<string, 0 | 1>();
+  for (const d of devices.values()) {
+    const t = d.device.topics;
+    for (const q of [t.delta, t.event, t.propertyGet, t.getResponse]) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
+  }
+  await link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos })));
+  void publisher.gatewayStatus(true).catch(() => undefined);
+
+  // Start: links connect, timers tick (staggered per interval group).
+  for (const l of links.values()) l.start();
+  const byInterval = new Map<number, DeviceRuntime[]>();
+  for (const d of devices.values()) {
+    const iv = d.ref.connection.interval;
+    const g = byInterval.get(iv);
+    if (g) g.push(d);
+    else byInterval.set(iv, [d]);
+  }
+  for (const [interval, group] of byInterval) {
+    group.forEach((d, i) => {
+      const timer = new PollTimer({
+        clock,
+        interval,
+        offset: staggerOffset(i, group.length, interval),
+        poll: () => d.poll(),
+        onOverrun: (n) => {
+          d.counters.overruns += n;
+        },
+      });
+      timers.set(d.name, timer);
+      timer.start();
+    });
+  }
+  log.info({ devices: devices.size, links: links.size, broker: url }, 'gateway started');
+
+  let stopped = false;
+  return {
+    brokerUrl: url,
+    embedded: embeddedClose !== undefined,
+    devices,
+    links,
+    timers,
+    broker: link,
+    commands,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const t of timers.values()) t.stop();
+      stopping.abort();
+      const now = clock.now();
+      await Promise.allSettled([...devices.values()].filter((d) => d.isOnline).map((d) => publisher.lifecycle(d.device, false, now)));
+      await Promise.allSettled([...links.values()].map((l) => l.close()));
+      await Promise.allSettled(drivers.map((d) => d.close?.()));
+      await publisher.gatewayStatus(false).catch(() => undefined);
+      await link.close();
+      await embeddedClose?.();
+      log.info('gateway stopped');
+    },
+  };
+}
+
+/** After every (re)connect, subscribe the devices of a link when the driver can push values. */
+function subscribeAll(descriptor: AnyDescriptor, session: Session<BaseConnection, unknown>, devices: readonly DeviceRuntime[], log: Logger): void {
+  if (!descriptor.capabilities.subscribe || session.subscribe === undefined) return;
+  for (const d of devices) {
+    const conn = d.ref.connection as BaseConnection & { subscribe?: boolean };
+    if (conn.subscribe === false) continue;
+    const points = d.device.points.map((p) => ({ id: p.id, name: p.name, type: p.type, address: p.address }));
+    session
+      .subscribe(d.ref, points, {
+        values: (_device, results) => void d.pushed(results),
+        error: (_device, error) => log.warn({ device: d.name, code: error.code, error: error.message }, 'subscription error'),
+      })
+      .catch((e: unknown) => log.warn({ device: d.name, err: String(e) }, 'subscribe failed'));
+  }
+}
+
+export type { CompiledDevice };
