@@ -35,8 +35,8 @@ program
   .description('serve simulated devices for the configuration (all Modbus devices, or one)')
   .option('-c, --config <dir>', 'configuration folder', 'conf')
   .option('-d, --device <name>', 'simulate only this device')
-  .option('--seed <n>', 'seed of the value generators', (v) => Number.parseInt(v, 10), 1)
-  .action(async (o: { config: string; device?: string; seed: number }) => {
+  .option('--seed <n>', 'seed of the value generators (default: simulator.yaml, else 1)', (v) => Number.parseInt(v, 10))
+  .action(async (o: { config: string; device?: string; seed?: number }) => {
     process.exitCode = await simulateCli(o.config, o.device, o.seed);
   });
 

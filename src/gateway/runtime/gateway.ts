@@ -172,8 +172,14 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     const t = d.device.topics;
     for (const q of [t.delta, t.event, t.propertyGet, t.getResponse]) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
   }
-  await link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos })));
-  void publisher.gatewayStatus(true).catch(() => undefined);
+  // subscribe() resolves on SUBACK, which while the broker is down means at the next connect:
+  // do not block startup on it.
+  void link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos }))).catch((e: unknown) => log.warn({ err: String(e) }, 'subscribe failed'));
+  // The retained status goes out on every (re)connect; the Will replaces it when the link dies.
+  link.onState((state) => {
+    if (state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
+  });
+  if (link.state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
 
   // Start: links connect, timers tick (staggered per interval group).
   for (const l of links.values()) l.start();
