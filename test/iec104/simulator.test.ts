@@ -44,7 +44,7 @@ test('a burst of 300 spontaneous changes through k = 12: the client acknowledges
     s.setValue(1000 + i, i + 0.5);
     await new Promise((r) => setImmediate(r));
   }
-  await until(() => [...seen.values()].filter((r) => r.quality === 'good' && r.value === r.id.length * 0 + Number(r.id) + 0.5).length === 300, 5000, 'all 300 changes');
+  await until(() => [...seen.values()].filter((r) => r.quality === 'good' && r.value === Number(r.id) + 0.5).length === 300, 5000, 'all 300 changes');
   const st = s.stats();
   assert.ok(st.sReceived > 0, `station received S-frames (${st.sReceived})`);
   assert.ok(st.iSent > 300 / 30, 'many I-frames went through a window of 12');
@@ -96,7 +96,7 @@ test('points from a Baetyl access template and accessConfig', async () => {
   const specs = pointsFromTemplate(props, { endpoint: '127.0.0.1:2404', aiOffset: 10 }, { temperature: 25.5 });
   assert.deepEqual(specs, [
     { ioa: 0x4001 + 10 + 1, type: 13, command: false, value: 25.5 },
-    { ioa: 0x6001, type: 1, command: true },
+    { ioa: 0x6001, type: 1, command: 45 },
     { ioa: 0x6401 + 2, type: 15, command: false },
   ]);
 });

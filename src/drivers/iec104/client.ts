@@ -170,7 +170,8 @@ export class Iec104Client {
   activate(typeId: number, ioa: number, element: Element, opts: { needTerm: boolean; time?: InfoObject['time']; signal?: AbortSignal }): Promise<void> {
     if (this.#lost !== undefined) return Promise.reject(new DriverError('Offline', `link lost: ${this.#lost.message}`));
     const key = `${typeId}:${ioa}`;
-    const label = `${typeName(typeId)} IOA ${ioa}${element.kind === 'singleCommand' || element.kind === 'doubleCommand' || element.kind === 'regulatingCommand' || element.kind.startsWith('setpoint') ? ((element as { select: boolean }).select ? ' (select)' : ' (execute)') : ''}`;
+    const phase = 'select' in element ? (element.select ? ' (select)' : ' (execute)') : '';
+    const label = `${typeName(typeId)} IOA ${ioa}${phase}`;
     if (this.#pending.has(key)) return Promise.reject(new DriverError('Unsupported', `${label}: an activation of this object is still running`));
     const obj: InfoObject = opts.time === undefined ? { ioa, element } : { ioa, element, time: opts.time };
     const asdu: Asdu = { typeId, sequence: false, cause: Cot.ACTIVATION, negative: false, test: false, originator: this.connection.originator, commonAddress: this.connection.commonAddress, objects: [obj] };

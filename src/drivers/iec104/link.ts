@@ -83,6 +83,8 @@ export class ApciLink {
   #va = 0;
   /** I-format APDUs received since we last sent an acknowledgement. */
   #unackedIn = 0;
+  /** The last N(R) sent; I-frames repeat it while acknowledgements are suppressed. */
+  #ackSent = 0;
   /** Send times (monotonic) of unacknowledged I-format APDUs, oldest first. */
   readonly #sentAt: number[] = [];
   readonly #queue: Uint8Array[] = [];
@@ -267,10 +269,10 @@ export class ApciLink {
   #flush(): void {
     while (this.#state === 'started' && !this.#frozen && this.#queue.length > 0 && this.#sentAt.length < this.params.k) {
       const asdu = this.#queue.shift()!;
-      const frame = encodeI(this.#vs, this.#vr, asdu);
+      if (!this.suppressAcks) this.#ackedIn();
+      const frame = encodeI(this.#vs, this.#ackSent, asdu);
       this.#sentAt.push(this.clock.monotonic());
       this.#vs = (this.#vs + 1) % SEQ_MODULO;
-      if (!this.suppressAcks) this.#ackedIn();
       this.stats.iSent++;
       this.write(frame);
       if (this.#sentAt.length === 1) this.#armT1();
@@ -280,6 +282,7 @@ export class ApciLink {
   /** An outgoing APDU carried N(R) = V(R): nothing received is waiting for acknowledgement. */
   #ackedIn(): void {
     this.#unackedIn = 0;
+    this.#ackSent = this.#vr;
     if (this.#t2 !== undefined) {
       this.clock.clearTimeout(this.#t2);
       this.#t2 = undefined;
