@@ -29,14 +29,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Writes gateway.yaml and one `modbus` instance folder; returns the folder. */
-export function writeConf(files: { gateway: string; models: string; template: string; devices: string }): { dir: string; cleanup: () => void } {
+/** Writes gateway.yaml and one driver instance folder (default `modbus`); returns the folder. */
+export function writeConf(
+  files: { gateway: string; models: string; template: string; devices: string },
+  folder = 'modbus',
+): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldgate-e2e-'));
-  mkdirSync(path.join(dir, 'modbus'));
+  mkdirSync(path.join(dir, folder));
   writeFileSync(path.join(dir, 'gateway.yaml'), files.gateway);
-  writeFileSync(path.join(dir, 'modbus', 'models.yml'), files.models);
-  writeFileSync(path.join(dir, 'modbus', 'access_template.yml'), files.template);
-  writeFileSync(path.join(dir, 'modbus', 'sub_devices.yml'), files.devices);
+  writeFileSync(path.join(dir, folder, 'models.yml'), files.models);
+  writeFileSync(path.join(dir, folder, 'access_template.yml'), files.template);
+  writeFileSync(path.join(dir, folder, 'sub_devices.yml'), files.devices);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -9,6 +9,7 @@ type Loader = () => Promise<AnyDescriptor>;
 
 const BUILT_IN: Readonly<Record<string, Loader>> = {
   modbus: async () => (await import('../../drivers/modbus/index.ts')).descriptor as unknown as AnyDescriptor,
+  iec104: async () => (await import('../../drivers/iec104/index.ts')).iec104Driver as unknown as AnyDescriptor,
 };
 
 export interface DriverRegistry {
