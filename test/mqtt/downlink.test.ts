@@ -15,6 +15,18 @@ const RESP = '$baetyl/device/device-test-1/getResponse';
 
 const rows: { name: string; topic: string; payload: string; want: Downlink }[] = [
   {
+    name: 'deviceDesire on get: a shadow request (baetyl-core answers it on getResponse)',
+    topic: '$baetyl/device/device-test-1/get',
+    payload: `{"kind":"deviceDesire",${META},"content":{"name":"device-test-1"}}`,
+    want: { kind: 'shadowRequest', device: 'device-test-1' },
+  },
+  {
+    name: 'deviceDesire without meta: device from the $baetyl topic',
+    topic: '$baetyl/device/device-test-1/get',
+    payload: '{"kind":"deviceDesire","content":{}}',
+    want: { kind: 'shadowRequest', device: 'device-test-1' },
+  },
+  {
     name: 'v2 delta (blink thing.property.invoke)',
     topic: INVOKE,
     payload: `{"kind":"deviceDelta",${META},"content":{"blink":{"reqId":"9a1c2a5e-7d3b-4b8e-9f1d-2a3b4c5d6e7f","method":"thing.property.invoke","version":"1.0","timestamp":1659003513995,"properties":{"high-temperature-threshold":300,"switch":false}}}}`,

@@ -23,13 +23,15 @@ export type Downlink =
       readonly report: Record<string, unknown>;
       readonly desire: Record<string, unknown>;
     }
+  /** `deviceDesire` on `get`: a Baetyl driver or app asks for the device's shadow; answer on `getResponse`. */
+  | { readonly kind: 'shadowRequest'; readonly device: string }
   /** A well-formed message that is not for us (an uplink kind, an unknown kind or event type). */
   | { readonly kind: 'ignored'; readonly device?: string; readonly reason: string }
   /** A malformed message; `reason` says what is wrong, `device` is set when it could be found. */
   | { readonly kind: 'invalid'; readonly device?: string; readonly reason: string };
 
 /** Kinds that fieldgate itself (or a peer) publishes upward: seen when a subscription overlaps. */
-const UPLINK_KINDS = new Set(['deviceReport', 'deviceDesire', 'thing.event.post', 'thing.lifecycle.post', 'error']);
+const UPLINK_KINDS = new Set(['deviceReport', 'thing.event.post', 'thing.lifecycle.post', 'error']);
 
 const THING_TOPIC = /^thing\/[^/]+\/([^/]+)\/[^/]+\/[^/]+$/;
 const BAETYL_TOPIC = /^\$baetyl\/device\/([^/]+)\/[^/]+$/;
@@ -63,6 +65,12 @@ export function parseDownlink(topic: string, payload: Buffer): Downlink {
   const device = (metaDevice as string | undefined) ?? topicDevice;
 
   if (UPLINK_KINDS.has(kind)) return ignored(`kind "${kind}" is an uplink message`, device);
+  // baetyl-core answers a `deviceDesire` on `get` with the shadow on `getResponse`; so do we.
+  // Its content is free (Baetyl's dmcontext sends the DeviceInfo); only the device matters.
+  if (kind === 'deviceDesire') {
+    if (device === undefined) return invalid(`no "meta.device" and topic "${topic}" names no device`);
+    return { kind: 'shadowRequest', device };
+  }
   const content = msg['content'];
   switch (kind) {
     case 'deviceDelta':

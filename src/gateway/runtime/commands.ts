@@ -10,17 +10,20 @@ import type { CommandError, DeviceRuntime } from './device.ts';
 export interface CommandSink {
   /** Answers a rejected or failed command (on the device's `get` topic). */
   rejected(device: DeviceRuntime, reqId: string | undefined, errors: readonly CommandError[]): Promise<void>;
+  /** Answers a `deviceDesire` shadow request on `getResponse`. */
+  shadowRequested(device: DeviceRuntime): Promise<void>;
 }
 
 export interface CommandCounters {
   deltas: number;
   reads: number;
+  shadowRequests: number;
   rejected: number;
   invalid: number;
 }
 
 export class CommandRouter {
-  readonly counters: CommandCounters = { deltas: 0, reads: 0, rejected: 0, invalid: 0 };
+  readonly counters: CommandCounters = { deltas: 0, reads: 0, shadowRequests: 0, rejected: 0, invalid: 0 };
 
   constructor(
     private readonly devices: ReadonlyMap<string, DeviceRuntime>,
@@ -61,6 +64,11 @@ export class CommandRouter {
         this.log.warn({ device: dev.name, errors }, 'delta rejected');
         await this.sink.rejected(dev, msg.reqId, errors);
       }
+      return;
+    }
+    if (msg.kind === 'shadowRequest') {
+      this.counters.shadowRequests++;
+      await this.sink.shadowRequested(dev);
       return;
     }
     if (msg.kind === 'propertyGet' || msg.kind === 'readNow') {

@@ -5,7 +5,7 @@
 import type { CompiledDevice, Mapping } from '../../devicemodel/compiled.ts';
 import { invertMapping } from '../../devicemodel/mapping.ts';
 import { validateDesired } from '../../devicemodel/coerce.ts';
-import type { AttributeValue, PointValue } from '../../devicemodel/types.ts';
+import type { AttributeValue, PointValue, Quality } from '../../devicemodel/types.ts';
 import { DriverError, toDriverError } from '../../drivers/sdk/index.ts';
 import type {
   BaseConnection,
@@ -29,6 +29,11 @@ export interface DevicePublisher {
   report(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
   lifecycle(device: CompiledDevice, online: boolean, ts: number): Promise<void>;
   getReport(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
+}
+
+/** Where every sample goes before the report policy: the shadow store (and from there the cloud). */
+export interface ShadowSink {
+  reported(device: string, props: Record<string, { value?: AttributeValue; ts: number; quality: Quality }>): void;
 }
 
 /** A rejected property of a write, or a failed one. */
@@ -58,6 +63,10 @@ export interface DeviceOptions {
   readonly policy: PolicyOptions;
   /** Failed polls in a row before the device is reported offline. */
   readonly offlineAfter: number;
+  /** Receives every sample (good or bad) for the shadow. */
+  readonly shadow?: ShadowSink;
+  /** Called when the device comes online (after the lifecycle message): apply pending desired values. */
+  readonly onOnline?: (device: DeviceRuntime) => void;
 }
 
 const INT_POINT = new Set(['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
@@ -246,15 +255,18 @@ export class DeviceRuntime {
   private async ingest(results: readonly ReadResult[], now: number, all: boolean, publish: boolean): Promise<void> {
     const samples = this.normalizer.ingest(results, all);
     const props: Record<string, AttributeValue> = {};
+    const shadow: Record<string, { value?: AttributeValue; ts: number; quality: Quality }> = {};
     let n = 0;
     for (const [attr, s] of samples) {
       this.current.set(attr, { ...s, ts: now });
+      shadow[attr] = s.quality === 'bad' ? { ts: now, quality: 'bad' } : { value: s.value, ts: now, quality: s.quality };
       if (!publish || s.quality === 'bad') continue;
       if (this.policy.admit(attr, s, now)) {
         props[attr] = s.value;
         n++;
       }
     }
+    if (samples.size > 0) this.opts.shadow?.reported(this.name, shadow);
     if (n > 0) {
       this.counters.published += n;
       await this.opts.publisher.report(this.opts.device, props, now).catch((e: unknown) => {
@@ -271,6 +283,7 @@ export class DeviceRuntime {
     await this.opts.publisher.lifecycle(this.opts.device, online, this.opts.clock.now()).catch((e: unknown) => {
       this.opts.log.warn({ err: String(e) }, 'lifecycle not published');
     });
+    if (online) this.opts.onOnline?.(this);
   }
 }
 

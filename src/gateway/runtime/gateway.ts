@@ -19,6 +19,8 @@ import { CommandRouter } from './commands.ts';
 import { DeviceRuntime } from './device.ts';
 import type { DevicePublisher } from './device.ts';
 import { Link } from './link.ts';
+import { openShadowStore } from '../../shadow/store.ts';
+import type { ShadowStore } from '../../shadow/store-api.ts';
 import { PollTimer, staggerOffset } from './scheduler.ts';
 
 type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
@@ -40,6 +42,8 @@ export interface Gateway {
   readonly timers: ReadonlyMap<string, PollTimer>;
   readonly broker: BrokerLink;
   readonly commands: CommandRouter;
+  /** Shadows of every device and the cloud outbox (SQLite in the data directory). */
+  readonly store: ShadowStore;
   stop(): Promise<void>;
 }
 
@@ -49,6 +53,14 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const clock = input.clock ?? systemClock;
   const stopping = new AbortController();
   mkdirSync(config.dataDir, { recursive: true });
+  const store = openShadowStore(path.join(config.dataDir, 'fieldgate.db'), {
+    onError: (e) => log.error({ code: e.code, err: e.message }, 'shadow store is not persisting; live data continues'),
+  });
+  const shadowSink = {
+    reported: (device: string, props: Parameters<ShadowStore['report']>[1]) => {
+      store.report(device, props);
+    },
+  };
 
   // Broker: configured, or embedded.
   let embeddedClose: (() => Promise<void>) | undefined;
@@ -139,6 +151,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
         log: log.child({ device: device.name }),
         policy: { heartbeat: config.heartbeat ?? 0, onChangeOnly: config.onChangeOnly ?? false },
         offlineAfter: config.offlineAfter ?? 1,
+        shadow: shadowSink,
       });
       if (devices.has(device.name)) throw new Error(`device name ${device.name} is used twice (instances must not share names)`);
       devices.set(device.name, runtime);
@@ -163,6 +176,10 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
           clock.now(),
         );
       },
+      shadowRequested: (dev) => {
+        const a = store.shadowAnswer(dev.name);
+        return publisher.shadowResponse(dev.device, { report: a.report as Record<string, unknown>, desire: a.desire as Record<string, unknown> });
+      },
     },
     log.child({ component: 'commands' }),
   );
@@ -170,7 +187,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const subs = new Map<string, 0 | 1>();
   for (const d of devices.values()) {
     const t = d.device.topics;
-    for (const q of [t.delta, t.event, t.propertyGet, t.getResponse]) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
+    for (const q of [t.delta, t.event, t.propertyGet, t.getResponse, t.get]) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
   }
   // subscribe() resolves on SUBACK, which while the broker is down means at the next connect:
   // do not block startup on it.
@@ -216,6 +233,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     timers,
     broker: link,
     commands,
+    store,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -228,6 +246,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       await publisher.gatewayStatus(false).catch(() => undefined);
       await link.close();
       await embeddedClose?.();
+      store.close();
       log.info('gateway stopped');
     },
   };
