@@ -36,6 +36,8 @@ export interface StationShared {
   readonly rejectIoas: Set<number>;
   readonly commands: ReceivedCommand[];
   readonly clockSyncs: number[];
+  /** Response delay fault: every outgoing frame waits this many ms (0 = none). Read per frame. */
+  delayMs(): number;
   /** A command changed a point: the station sends it spontaneously (COT 11) to every connection. */
   changed(p: SimPoint, cause: number): void;
   closed(c: StationConnection): void;
@@ -51,7 +53,7 @@ export class StationConnection {
     readonly socket: Socket,
     private readonly s: StationShared,
   ) {
-    this.link = new ApciLink('controlled', s.link, s.clock, (b) => socket.write(b), {
+    this.link = new ApciLink('controlled', s.link, s.clock, (b) => this.#write(b), {
       asdu: (b) => this.#onAsdu(b),
       closed: () => {
         socket.destroy();
@@ -61,6 +63,27 @@ export class StationConnection {
     socket.on('data', (c: Buffer) => this.link.receive(c));
     socket.on('error', () => this.link.close());
     socket.on('close', () => this.link.close());
+  }
+
+  /** When the last delayed frame goes out (monotonic ms), so that frames keep their order when the delay shrinks. */
+  #lastDue = 0;
+
+  /**
+   * Writes a frame, after the response delay when one is set. The link's sequence numbers and
+   * timers move at once, as in a station whose answers are slow on the wire.
+   */
+  #write(b: Uint8Array): void {
+    const delay = this.s.delayMs();
+    const now = this.s.clock.monotonic();
+    if (delay <= 0 && this.#lastDue <= now) {
+      this.socket.write(b);
+      return;
+    }
+    const due = Math.max(now + delay, this.#lastDue);
+    this.#lastDue = due;
+    this.s.clock.setTimeout(() => {
+      if (!this.socket.destroyed) this.socket.write(b);
+    }, due - now);
   }
 
   get started(): boolean {

@@ -212,6 +212,13 @@ test('property/get reads now and answers on the get topic', async () => {
   assert.deepEqual(m.json.content.blink.properties, { voltage: 231.5, serial: 'FG-00042' });
 });
 
+test('raw/c2d {type: report} reads now and answers on the get topic', async () => {
+  const since = Date.now();
+  await rec.publish('thing/io/io-1/raw/c2d', { kind: 'deviceEvent', meta: { device: 'io-1' }, content: { type: 'report', payload: null } });
+  const m = await rec.waitFor((x) => x.topic === '$baetyl/device/io-1/get' && x.json?.kind === 'deviceReport', 5000, 'read-now answer', since - 50);
+  assert.deepEqual(Object.keys(m.json.content.blink.properties).sort(), ['input', 'relay']);
+});
+
 test('a killed device goes offline, the other keeps reporting, and it comes back by itself', async () => {
   const killedAt = Date.now();
   await meterSim.kill();
