@@ -22,7 +22,7 @@ function fieldgate(args: string[]) {
 test('validate: the shipped demo configuration is valid', () => {
   const r = fieldgate(['validate', '-c', 'conf']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /conf: OK \(1 driver instance\(s\), 3 device\(s\)\)/);
+  assert.match(r.stdout, /conf: OK \(2 driver instance\(s\), 4 device\(s\)\)/);
 });
 
 test('validate: a broken configuration exits 2 and names file, line, path and the fix', () => {
@@ -49,7 +49,7 @@ test('run: against mosquitto (MQTT 5) named in gateway.yaml; SIGTERM stops clean
   const simPort = await freePort();
   const mosq = await startMosquitto(mq.dir, mqttPort);
   const conf = writeConf({
-    gateway: `node: cli-node\ndataDir: ./data\nbroker: {url: "mqtt://127.0.0.1:${mqttPort}", protocolVersion: 5, clientId: fg-cli}\ndrivers:\n  - {name: modbus, driver: modbus}\n`,
+    gateway: `node: cli-node\ndataDir: ./data\nbroker: {url: "mqtt://127.0.0.1:${mqttPort}", protocolVersion: 5, clientId: fg-cli}\napi: {port: 0}\ndrivers:\n  - {name: modbus, driver: modbus}\n`,
     models: 'pump:\n  - {name: speed, type: int32, mode: rw}\n',
     template: 'pump-tpl:\n  properties:\n    - {name: speed, id: "1", type: int16, visitor: {modbus: {function: 3, address: "0x0010", quantity: 1}}}\n  mappings:\n    - {attribute: speed, type: value, expression: x1}\n',
     devices: `devices:\n  - name: pump-1\n    deviceModel: pump\n    accessTemplate: pump-tpl\n    accessConfig:\n      modbus: {id: 3, interval: 300ms, timeout: 1s, tcp: {address: 127.0.0.1, port: ${simPort}}}\ndriver: ""\n`,

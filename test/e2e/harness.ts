@@ -2,7 +2,7 @@
  * End-to-end harness: writes a configuration into a temp folder, starts Modbus simulators and the
  * gateway (embedded aedes on a free port), and a real MQTT subscriber that records every message.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,7 +119,9 @@ export class Recorder {
 export async function startTestGateway(dir: string): Promise<{ gateway: Gateway; lines: Line[] }> {
   const { config, instances } = await load(dir);
   const lines: Line[] = [];
-  const gateway = await startGateway({ config, instances, registry: createRegistry(), log: memoryLogger(lines) });
+  // Tests run in parallel: the API takes any free port unless the test's gateway.yaml set one.
+  const api = /^api:/m.test(readFileSync(config.file, 'utf8')) ? config.api : { ...config.api, port: 0 };
+  const gateway = await startGateway({ config: { ...config, api }, instances, registry: createRegistry(), log: memoryLogger(lines) });
   return { gateway, lines };
 }
 

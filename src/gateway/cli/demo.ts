@@ -2,13 +2,13 @@
  * `fieldgate demo` (what `npm start` runs): simulators for the configuration's devices, an
  * embedded broker (unless gateway.yaml names one) and the gateway, in one process.
  */
-import { simulateCommand } from '../../../simulators/modbus/cli.ts';
+import { simulateCommand } from '../../../simulators/index.ts';
 import { formatIssues } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
 import { createRegistry } from '../drivers/registry.ts';
 import { startGateway } from '../runtime/gateway.ts';
 import type { Gateway } from '../runtime/gateway.ts';
-import { createLogger } from './logger.ts';
+import { createProcessLogger } from './logger.ts';
 import { printWhere, untilSignal } from './run.ts';
 
 export async function demoCommand(dir: string, logLevel: string): Promise<number> {
@@ -18,7 +18,7 @@ export async function demoCommand(dir: string, logLevel: string): Promise<number
     process.stderr.write(`${formatIssues(loaded.issues)}\n${loaded.issues.length} problem(s) in ${dir}; nothing started\n`);
     return 2;
   }
-  const log = createLogger(logLevel);
+  const { log, level } = createProcessLogger(logLevel);
   const stopSims = new AbortController();
   let ready!: () => void;
   const simsReady = new Promise<void>((r) => (ready = r));
@@ -39,7 +39,7 @@ export async function demoCommand(dir: string, logLevel: string): Promise<number
   }
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config: loaded.config, instances: loaded.instances, registry, log });
+    gateway = await startGateway({ config: loaded.config, instances: loaded.instances, registry, log, logLevel: level });
   } catch (e) {
     stopSims.abort();
     await sims.catch(() => undefined);

@@ -4,7 +4,7 @@ import { formatIssues } from '../config/issues.ts';
 import { createRegistry } from '../drivers/registry.ts';
 import { startGateway } from '../runtime/gateway.ts';
 import type { Gateway } from '../runtime/gateway.ts';
-import { createLogger } from './logger.ts';
+import { createProcessLogger } from './logger.ts';
 
 export async function runCommand(dir: string, logLevel?: string): Promise<number> {
   const registry = createRegistry();
@@ -13,8 +13,8 @@ export async function runCommand(dir: string, logLevel?: string): Promise<number
     process.stderr.write(`${formatIssues(result.issues)}\n${result.issues.length} problem(s) in ${dir}; nothing started\n`);
     return 2;
   }
-  const log = createLogger(logLevel ?? result.config.log.level);
-  const gateway = await startGateway({ config: result.config, instances: result.instances, registry, log });
+  const { log, level } = createProcessLogger(logLevel ?? result.config.log.level);
+  const gateway = await startGateway({ config: result.config, instances: result.instances, registry, log, logLevel: level });
   printWhere(gateway);
   await untilSignal();
   await gateway.stop();
@@ -29,7 +29,9 @@ export function printWhere(gateway: Gateway): void {
   process.stderr.write(
     `\nfieldgate: ${gateway.devices.size} device(s), broker ${gateway.brokerUrl}${gateway.embedded ? ' (embedded)' : ''}\n` +
       `  watch values:    mosquitto_sub -h ${host} -p ${port} -t 'thing/+/+/property/post' -v\n` +
-      `  watch lifecycle: mosquitto_sub -h ${host} -p ${port} -t 'thing/+/+/lifecycle/post' -v\n\n`,
+      `  watch lifecycle: mosquitto_sub -h ${host} -p ${port} -t 'thing/+/+/lifecycle/post' -v\n` +
+      (gateway.api ? `  REST API:        ${gateway.api.url}/api/v1/devices   metrics: ${gateway.api.url}/metrics\n` : '') +
+      '\n',
   );
 }
 

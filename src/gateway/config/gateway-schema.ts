@@ -47,6 +47,17 @@ const embeddedBrokerSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(1883),
 });
 
+const apiSchema = z.strictObject({
+  /** Serve the REST API, metrics and the web console. */
+  enabled: z.boolean().default(true),
+  /** Listen address; anything but loopback needs a token. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 = any free port. */
+  port: z.number().int().min(0).max(65535).default(8088),
+  /** Bearer token; FIELDGATE_API_TOKEN in the environment also sets it. No default. */
+  token: z.string().min(16, { error: 'a token of at least 16 characters' }).optional(),
+});
+
 export const driverInstanceSchema = z.strictObject({
   /** Instance name: unique, used in logs and as the default folder. */
   name: z.string().regex(INSTANCE_NAME, { error: 'an instance name: letters, digits, "_", "." and "-", starting with a letter or digit' }),
@@ -56,6 +67,26 @@ export const driverInstanceSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** Start the built-in simulator for this instance's devices (demo and tests). */
   simulate: z.boolean().default(false),
+});
+
+/**
+ * One `plugins:` entry: a driver plugin by npm package name or by path (file or package folder,
+ * relative to gateway.yaml), run `isolated` in a worker thread (the default) or `inProcess`.
+ */
+export const pluginEntrySchema = z.strictObject({
+  package: z.string().min(1).optional().describe('an npm package name, installed next to gateway.yaml or above'),
+  path: z.string().min(1).optional().describe('a module file or a package folder, relative to gateway.yaml'),
+  /** Named export holding the descriptor (default: the default export, then `descriptor`). */
+  export: z.string().min(1).optional(),
+  /** The driver id the plugin must declare. */
+  id: z.string().min(1).optional(),
+  mode: z.enum(['isolated', 'inProcess']).default('isolated'),
+  /** isolated only: the worker's heap limit in MB (exceeding it restarts the worker). */
+  maxMemoryMb: z.number().int().min(16).max(65_536).optional(),
+  /** isolated only: a worker that does not answer a ping this long is restarted. */
+  hangTimeout: duration().optional(),
+  /** isolated only: calls in a row left unanswered past their timeout before the worker is restarted. */
+  maxHungCalls: z.number().int().min(1).max(100).optional(),
 });
 
 /** The raw file schema (before paths are made absolute). */
@@ -77,6 +108,9 @@ export const gatewayFileSchema = z
     /** Consecutive failed polls before a device is reported offline. */
     offlineAfter: z.number().int().min(1).max(100).optional(),
     drivers: z.array(driverInstanceSchema).default([]),
+    api: apiSchema.optional(),
+    /** Driver plugins (absent = none); see docs/plugins.md. */
+    plugins: z.array(pluginEntrySchema).optional(),
   });
 
 /**
@@ -90,6 +124,10 @@ export function crossCheckGateway(data: unknown): { path: (string | number)[]; m
   if (v.broker != null && v.embeddedBroker != null) {
     out.push({ path: ['embeddedBroker'], message: 'give either broker (an external one) or embeddedBroker, not both' });
   }
+  const api = v.api as Record<string, unknown> | null | undefined;
+  if (api != null && typeof api === 'object' && typeof api.host === 'string' && !isLoopback(api.host) && api.token === undefined && process.env.FIELDGATE_API_TOKEN === undefined) {
+    out.push({ path: ['api', 'host'], message: `the API on ${api.host} (not loopback) needs a token: set api.token or FIELDGATE_API_TOKEN, or listen on 127.0.0.1` });
+  }
   if (Array.isArray(v.drivers)) {
     const seen = new Map<string, number>();
     v.drivers.forEach((d: unknown, i) => {
@@ -100,7 +138,62 @@ export function crossCheckGateway(data: unknown): { path: (string | number)[]; m
       else seen.set(name, i);
     });
   }
+  if (Array.isArray(v.plugins)) {
+    v.plugins.forEach((p: unknown, i) => {
+      if (p === null || typeof p !== 'object') return;
+      const e = p as Record<string, unknown>;
+      if (e.package !== undefined && e.path !== undefined) out.push({ path: ['plugins', i, 'path'], message: 'give either package (an npm package name) or path (a file or folder), not both' });
+      else if (e.package === undefined && e.path === undefined) out.push({ path: ['plugins', i], message: 'a plugin needs package: <npm package name> or path: <file or folder relative to gateway.yaml>' });
+      if (e.mode === 'inProcess') {
+        for (const k of ['maxMemoryMb', 'hangTimeout', 'maxHungCalls']) {
+          if (e[k] !== undefined) out.push({ path: ['plugins', i, k], message: `${k} applies to mode: isolated only (this plugin runs inProcess)` });
+        }
+      }
+    });
+  }
   return out;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** REST API / console settings. */
+export interface ApiConfig {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly token?: string;
+}
+
+/** One plugin entry, resolved: `path` absolute. */
+export interface PluginConfig {
+  /** Index in the `plugins:` list (for messages). */
+  readonly index: number;
+  readonly package?: string;
+  readonly path?: string;
+  readonly export?: string;
+  readonly id?: string;
+  readonly mode: 'isolated' | 'inProcess';
+  readonly isolation: { readonly maxMemoryMb?: number; readonly hangTimeout?: number; readonly maxHungCalls?: number };
+}
+
+/** Resolves one raw plugin entry against the folder of gateway.yaml. */
+export function resolvePluginEntry(p: z.output<typeof pluginEntrySchema>, index: number, dir: string): PluginConfig {
+  return {
+    index,
+    ...(p.package !== undefined ? { package: p.package } : {}),
+    ...(p.path !== undefined ? { path: path.resolve(dir, p.path) } : {}),
+    ...(p.export !== undefined ? { export: p.export } : {}),
+    ...(p.id !== undefined ? { id: p.id } : {}),
+    mode: p.mode,
+    isolation: {
+      ...(p.maxMemoryMb !== undefined ? { maxMemoryMb: p.maxMemoryMb } : {}),
+      ...(p.hangTimeout !== undefined ? { hangTimeout: p.hangTimeout } : {}),
+      ...(p.maxHungCalls !== undefined ? { maxHungCalls: p.maxHungCalls } : {}),
+    },
+  };
 }
 
 /** External broker settings; file paths are absolute. */
@@ -135,6 +228,10 @@ export interface GatewayConfig {
   readonly onChangeOnly?: boolean;
   readonly offlineAfter?: number;
   readonly drivers: readonly DriverInstanceConfig[];
+  /** REST API, metrics and console (default: on, 127.0.0.1:8088, no token). */
+  readonly api: ApiConfig;
+  /** Driver plugins, in file order (empty when none). */
+  readonly plugins: readonly PluginConfig[];
 }
 
 /** Resolves the relative paths of a parsed gateway.yaml against its folder. */
@@ -163,6 +260,13 @@ export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, fi
     ...(raw.heartbeat !== undefined ? { heartbeat: raw.heartbeat } : {}),
     ...(raw.onChangeOnly !== undefined ? { onChangeOnly: raw.onChangeOnly } : {}),
     ...(raw.offlineAfter !== undefined ? { offlineAfter: raw.offlineAfter } : {}),
+    api: {
+      enabled: raw.api?.enabled ?? true,
+      host: raw.api?.host ?? '127.0.0.1',
+      port: raw.api?.port ?? 8088,
+      ...(raw.api?.token !== undefined ? { token: raw.api.token } : process.env.FIELDGATE_API_TOKEN ? { token: process.env.FIELDGATE_API_TOKEN } : {}),
+    },
     drivers: raw.drivers.map((d) => ({ name: d.name, driver: d.driver, path: abs(d.path ?? `./${d.name}`), simulate: d.simulate })),
+    plugins: (raw.plugins ?? []).map((p, i) => resolvePluginEntry(p, i, dir)),
   };
 }

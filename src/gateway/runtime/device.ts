@@ -65,6 +65,8 @@ export interface DeviceOptions {
   readonly offlineAfter: number;
   /** Receives every sample (good or bad) for the shadow. */
   readonly shadow?: ShadowSink;
+  /** Called after every poll with its duration in ms (metrics). */
+  readonly onPolled?: (device: DeviceRuntime, ms: number) => void;
   /** Called when the device comes online (after the lifecycle message): apply pending desired values. */
   readonly onOnline?: (device: DeviceRuntime) => void;
 }
@@ -148,7 +150,9 @@ export class DeviceRuntime {
     this.counters.polls++;
     const now = this.opts.clock.now();
     this.lastPollAt = now;
+    const t0 = this.opts.clock.monotonic();
     const { results, failed, error } = await this.read();
+    this.opts.onPolled?.(this, this.opts.clock.monotonic() - t0);
     this.count(results);
     if (failed) {
       this.counters.failedPolls++;

@@ -22,6 +22,12 @@ import { Link } from './link.ts';
 import { openShadowStore } from '../../shadow/store.ts';
 import type { ShadowStore } from '../../shadow/store-api.ts';
 import { PollTimer, staggerOffset } from './scheduler.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import type { GatewayMetrics } from '../metrics/metrics.ts';
+import { createApi } from '../api/app.ts';
+import { listenApi } from '../api/server.ts';
+import type { ApiServer } from '../api/server.ts';
+import { loadConfig } from '../config/load.ts';
 
 type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
 
@@ -31,6 +37,8 @@ export interface GatewayInput {
   readonly registry: DriverRegistry;
   readonly log: Logger;
   readonly clock?: Clock;
+  /** Run-time log level control for the API (pino's `level`). */
+  readonly logLevel?: { get(): string; set(level: string): void };
 }
 
 export interface Gateway {
@@ -44,6 +52,11 @@ export interface Gateway {
   readonly commands: CommandRouter;
   /** Shadows of every device and the cloud outbox (SQLite in the data directory). */
   readonly store: ShadowStore;
+  readonly metrics: GatewayMetrics;
+  /** The REST API / console, when enabled. */
+  readonly api: ApiServer | undefined;
+  /** The link a device polls through. */
+  linkOfDevice(name: string): Link<BaseConnection> | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,6 +113,9 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const linkDevices = new Map<string, DeviceRuntime[]>();
   const timers = new Map<string, PollTimer>();
   const drivers: Driver<BaseConnection, unknown>[] = [];
+  const deviceLink = new Map<string, Link<BaseConnection>>();
+  const descriptors = new Map<string, { descriptor: AnyDescriptor; instances: string[]; devices: number }>();
+  const metrics = createMetrics();
   const devicePublisher: DevicePublisher = {
     report: (d, props, ts) => publisher.report(d, props, ts),
     lifecycle: (d, online, ts) => publisher.lifecycle(d, online, ts),
@@ -119,6 +135,10 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     };
     const driver = descriptor.create(ctx);
     drivers.push(driver);
+    const info = descriptors.get(descriptor.id) ?? { descriptor, instances: [], devices: 0 };
+    info.instances.push(instance.name);
+    info.devices += instance.devices.length;
+    descriptors.set(descriptor.id, info);
     for (const device of instance.devices) {
       const connection = device.connection as BaseConnection;
       const spec = descriptor.link(connection);
@@ -152,9 +172,11 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
         policy: { heartbeat: config.heartbeat ?? 0, onChangeOnly: config.onChangeOnly ?? false },
         offlineAfter: config.offlineAfter ?? 1,
         shadow: shadowSink,
+        onPolled: (d, ms) => metrics.observePoll(d, ms / 1000),
       });
       if (devices.has(device.name)) throw new Error(`device name ${device.name} is used twice (instances must not share names)`);
       devices.set(device.name, runtime);
+      deviceLink.set(device.name, l);
       linkDevices.get(key)!.push(runtime);
     }
   }
@@ -222,10 +244,12 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       timer.start();
     });
   }
-  log.info({ devices: devices.size, links: links.size, broker: url }, 'gateway started');
+  metrics.bind({ devices, links, broker: link, store });
 
   let stopped = false;
-  return {
+  const handle: Omit<Gateway, 'api'> = {
+    linkOfDevice: (name) => deviceLink.get(name),
+    metrics,
     brokerUrl: url,
     embedded: embeddedClose !== undefined,
     devices,
@@ -243,6 +267,8 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       await Promise.allSettled([...devices.values()].filter((d) => d.isOnline).map((d) => publisher.lifecycle(d.device, false, now)));
       await Promise.allSettled([...links.values()].map((l) => l.close()));
       await Promise.allSettled(drivers.map((d) => d.close?.()));
+      await api?.close();
+      metrics.stop();
       await publisher.gatewayStatus(false).catch(() => undefined);
       await link.close();
       await embeddedClose?.();
@@ -250,6 +276,33 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       log.info('gateway stopped');
     },
   };
+
+  // REST API, metrics and console: on 127.0.0.1 unless configured otherwise (then with a token).
+  let api: ApiServer | undefined;
+  // `api` is set below, after the object exists (the API serves the gateway itself).
+  const gateway = Object.defineProperty(handle, 'api', { get: () => api, enumerable: true }) as Gateway;
+  if (config.api.enabled) {
+    let level = 'info';
+    const app = createApi({
+      gateway,
+      metrics,
+      ...(config.api.token !== undefined ? { token: config.api.token } : {}),
+      drivers: () => [...descriptors.values()],
+      logLevel: input.logLevel ?? { get: () => level, set: (l) => void (level = l) },
+      validate: async () => {
+        const r = await loadConfig(config.dir, input.registry);
+        return r.ok ? { ok: true, devices: r.instances.reduce((n, i) => n + i.devices.length, 0) } : { ok: false, issues: r.issues };
+      },
+    });
+    try {
+      api = await listenApi(app, config.api.host, config.api.port);
+      log.info({ url: api.url, auth: config.api.token !== undefined }, 'REST API listening');
+    } catch (e) {
+      log.error({ err: String(e), host: config.api.host, port: config.api.port }, 'REST API not started (port in use?); the gateway runs without it');
+    }
+  }
+  log.info({ devices: devices.size, links: links.size, broker: url }, 'gateway started');
+  return gateway;
 }
 
 /** After every (re)connect, subscribe the devices of a link when the driver can push values. */
