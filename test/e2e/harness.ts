@@ -2,7 +2,7 @@
  * End-to-end harness: writes a configuration into a temp folder, starts Modbus simulators and the
  * gateway (embedded aedes on a free port), and a real MQTT subscriber that records every message.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,8 @@ export function writeConf(
 ): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fieldgate-e2e-'));
   mkdirSync(path.join(dir, folder));
-  writeFileSync(path.join(dir, 'gateway.yaml'), files.gateway);
+  // Tests run in parallel: the REST API takes any free port unless the test sets one.
+  writeFileSync(path.join(dir, 'gateway.yaml'), /^api:/m.test(files.gateway) ? files.gateway : `${files.gateway}api: {port: 0}\n`);
   writeFileSync(path.join(dir, folder, 'models.yml'), files.models);
   writeFileSync(path.join(dir, folder, 'access_template.yml'), files.template);
   writeFileSync(path.join(dir, folder, 'sub_devices.yml'), files.devices);
@@ -119,9 +120,7 @@ export class Recorder {
 export async function startTestGateway(dir: string): Promise<{ gateway: Gateway; lines: Line[] }> {
   const { config, instances } = await load(dir);
   const lines: Line[] = [];
-  // Tests run in parallel: the API takes any free port unless the test's gateway.yaml set one.
-  const api = /^api:/m.test(readFileSync(config.file, 'utf8')) ? config.api : { ...config.api, port: 0 };
-  const gateway = await startGateway({ config: { ...config, api }, instances, registry: createRegistry(), log: memoryLogger(lines) });
+  const gateway = await startGateway({ config, instances, registry: createRegistry(), log: memoryLogger(lines) });
   return { gateway, lines };
 }
 

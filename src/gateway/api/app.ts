@@ -22,6 +22,8 @@ export interface ApiContext {
   readonly token?: string;
   readonly drivers: () => readonly { descriptor: DriverDescriptor<BaseConnection, unknown>; instances: string[]; devices: number }[];
   readonly logLevel: { get(): string; set(level: string): void };
+  /** Loads the configuration on disk and applies the difference (hot reload). */
+  readonly reload: () => Promise<{ ok: true; added: string[]; removed: string[]; changed: string[]; unchanged: string[] } | { ok: false; issues: readonly ConfigIssue[] }>;
   /** Loads and compiles the configuration on disk without applying it. */
   readonly validate: () => Promise<{ ok: true; devices: number } | { ok: false; issues: readonly ConfigIssue[] }>;
 }
@@ -224,20 +226,24 @@ export function createApi(ctx: ApiContext): Hono {
   app.post('/api/v1/config/validate', async (c) => {
     const r = await ctx.validate();
     if (r.ok) return c.json({ ok: true, issues: [], devices: r.devices });
-    return c.json(
-      {
-        ok: false,
-        issues: r.issues.map((i) => ({
-          file: i.file,
-          path: formatPath(i.path as (string | number)[]),
-          ...(i.line !== undefined ? { line: i.line } : {}),
-          ...(i.column !== undefined ? { column: i.column } : {}),
-          message: i.message,
-        })),
-      },
-      422,
-    );
+    return c.json({ ok: false, issues: r.issues.map(issueJson) }, 422);
+  });
+
+  app.post('/api/v1/config/reload', async (c) => {
+    const r = await ctx.reload();
+    if (r.ok) return c.json(r);
+    return c.json({ ok: false, issues: r.issues.map(issueJson) }, 422);
   });
 
   return app;
+}
+
+function issueJson(i: ConfigIssue) {
+  return {
+    file: i.file,
+    path: formatPath(i.path as (string | number)[]),
+    ...(i.line !== undefined ? { line: i.line } : {}),
+    ...(i.column !== undefined ? { column: i.column } : {}),
+    message: i.message,
+  };
 }

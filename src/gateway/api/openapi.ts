@@ -36,6 +36,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/v1/outbox', summary: 'Shadow store and cloud outbox statistics (depth, dropped, persisting)', ok: z.object({}) },
   { method: 'get', path: '/api/v1/log/level', summary: 'Current log level', ok: logLevelBody },
   { method: 'put', path: '/api/v1/log/level', summary: 'Change the log level at run time', body: logLevelBody, ok: logLevelBody, errors: [400] },
+  {
+    method: 'post',
+    path: '/api/v1/config/reload',
+    summary: 'Apply the configuration on disk: only changed devices restart; an invalid one is refused as a whole and the running one stays',
+    ok: z.object({ ok: z.literal(true), added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
+    errors: [422],
+  },
   { method: 'post', path: '/api/v1/config/validate', summary: 'Load and check the configuration on disk without applying it', ok: validateResult, errors: [422] },
 ];
 

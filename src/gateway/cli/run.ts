@@ -5,6 +5,7 @@ import { createRegistry } from '../drivers/registry.ts';
 import { startGateway } from '../runtime/gateway.ts';
 import type { Gateway } from '../runtime/gateway.ts';
 import { createProcessLogger } from './logger.ts';
+import type { Logger } from '../../drivers/sdk/index.ts';
 
 export async function runCommand(dir: string, logLevel?: string): Promise<number> {
   const registry = createRegistry();
@@ -16,7 +17,9 @@ export async function runCommand(dir: string, logLevel?: string): Promise<number
   const { log, level } = createProcessLogger(logLevel ?? result.config.log.level);
   const gateway = await startGateway({ config: result.config, instances: result.instances, registry, log, logLevel: level });
   printWhere(gateway);
+  const unhook = reloadOnHangup(gateway, log);
   await untilSignal();
+  unhook();
   await gateway.stop();
   return 0;
 }
@@ -33,6 +36,20 @@ export function printWhere(gateway: Gateway): void {
       (gateway.api ? `  REST API:        ${gateway.api.url}/api/v1/devices   metrics: ${gateway.api.url}/metrics\n` : '') +
       '\n',
   );
+}
+
+/** `kill -HUP <pid>` re-reads the configuration and applies the difference. */
+export function reloadOnHangup(gateway: Gateway, log: Logger): () => void {
+  const onHup = () => {
+    void gateway.reload().then(
+      (r) => {
+        if (!r.ok) process.stderr.write(`reload refused:\n${formatIssues(r.issues)}\n`);
+      },
+      (e: unknown) => log.error({ err: String(e) }, 'reload failed'),
+    );
+  };
+  process.on('SIGHUP', onHup);
+  return () => process.off('SIGHUP', onHup);
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */

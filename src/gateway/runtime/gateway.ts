@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CompiledDevice, CompiledInstance } from '../../devicemodel/compiled.ts';
-import type { BaseConnection, Clock, Driver, DriverContext, DriverDescriptor, Logger, Session } from '../../drivers/sdk/index.ts';
+import type { BaseConnection, Clock, DriverDescriptor, Logger } from '../../drivers/sdk/index.ts';
 import type { GatewayConfig } from '../config/gateway-schema.ts';
 import type { DriverRegistry } from '../drivers/registry.ts';
 import { startEmbeddedBroker } from '../mqtt/broker.ts';
@@ -16,12 +16,15 @@ import { parseDownlink } from '../mqtt/downlink.ts';
 import { Publisher, willFor } from '../mqtt/publisher.ts';
 import { systemClock } from './clock.ts';
 import { CommandRouter } from './commands.ts';
-import { DeviceRuntime } from './device.ts';
+import type { DeviceRuntime } from './device.ts';
 import type { DevicePublisher } from './device.ts';
-import { Link } from './link.ts';
+import type { Link } from './link.ts';
+import { Fleet } from './fleet.ts';
+import type { ReloadSummary } from './fleet.ts';
+import type { ConfigIssue } from '../../devicemodel/schema/issues.ts';
 import { openShadowStore } from '../../shadow/store.ts';
 import type { ShadowStore } from '../../shadow/store-api.ts';
-import { PollTimer, staggerOffset } from './scheduler.ts';
+import type { PollTimer } from './scheduler.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import type { GatewayMetrics } from '../metrics/metrics.ts';
 import { createApi } from '../api/app.ts';
@@ -30,6 +33,14 @@ import type { ApiServer } from '../api/server.ts';
 import { loadConfig } from '../config/load.ts';
 
 type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
+
+export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; issues: readonly ConfigIssue[] };
+
+/** gateway.yaml keys that a reload cannot change. */
+function restartNeeded(a: GatewayConfig, b: GatewayConfig): string[] {
+  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'heartbeat', 'onChangeOnly', 'offlineAfter'] as const;
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
 
 export interface GatewayInput {
   readonly config: GatewayConfig;
@@ -57,6 +68,13 @@ export interface Gateway {
   readonly api: ApiServer | undefined;
   /** The link a device polls through. */
   linkOfDevice(name: string): Link<BaseConnection> | undefined;
+  /** Drivers in use, with instances and device counts. */
+  drivers(): { descriptor: AnyDescriptor; instances: string[]; devices: number }[];
+  /**
+   * Re-reads the configuration folder and applies the difference: only changed devices restart.
+   * An invalid configuration, or a change of settings that need a restart, is refused as a whole.
+   */
+  reload(): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -108,78 +126,25 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const publisher = new Publisher(link, { node, maxPayload: config.maxPayload, log: log.child({ component: 'publisher' }) });
 
   // Drivers, links, devices.
-  const devices = new Map<string, DeviceRuntime>();
-  const links = new Map<string, Link<BaseConnection>>();
-  const linkDevices = new Map<string, DeviceRuntime[]>();
-  const timers = new Map<string, PollTimer>();
-  const drivers: Driver<BaseConnection, unknown>[] = [];
-  const deviceLink = new Map<string, Link<BaseConnection>>();
-  const descriptors = new Map<string, { descriptor: AnyDescriptor; instances: string[]; devices: number }>();
   const metrics = createMetrics();
   const devicePublisher: DevicePublisher = {
     report: (d, props, ts) => publisher.report(d, props, ts),
     lifecycle: (d, online, ts) => publisher.lifecycle(d, online, ts),
     getReport: (d, props, ts) => publisher.getReport(d, props, ts),
   };
-
-  for (const instance of input.instances) {
-    const descriptor = (await input.registry.get(instance.driver)) as AnyDescriptor | undefined;
-    if (descriptor === undefined) throw new Error(`driver ${instance.driver} of instance ${instance.name} is not available`);
-    const dataDir = path.join(config.dataDir, 'drivers', instance.name);
-    const ctx: DriverContext = {
-      log: log.child({ driver: descriptor.id, instance: instance.name }),
-      clock,
-      metrics: { count: () => undefined },
-      signal: stopping.signal,
-      dataDir,
-    };
-    const driver = descriptor.create(ctx);
-    drivers.push(driver);
-    const info = descriptors.get(descriptor.id) ?? { descriptor, instances: [], devices: 0 };
-    info.instances.push(instance.name);
-    info.devices += instance.devices.length;
-    descriptors.set(descriptor.id, info);
-    for (const device of instance.devices) {
-      const connection = device.connection as BaseConnection;
-      const spec = descriptor.link(connection);
-      const key = `${instance.name}/${spec.key}`;
-      let l = links.get(key);
-      if (l === undefined) {
-        const peers: DeviceRuntime[] = [];
-        linkDevices.set(key, peers);
-        l = new Link<BaseConnection>({
-          key,
-          window: spec.window,
-          driver,
-          connection,
-          clock,
-          log: log.child({ link: key }),
-          deviceCount: () => peers.length,
-          onState: (state, error) => {
-            if (state === 'backoff' || state === 'closed') for (const d of peers) void d.linkDown(error);
-          },
-          onSession: (session) => subscribeAll(descriptor, session, peers, log),
-        });
-        links.set(key, l);
-      }
-      const runtime = new DeviceRuntime({
-        device,
-        descriptor,
-        link: l,
-        publisher: devicePublisher,
-        clock,
-        log: log.child({ device: device.name }),
-        policy: { heartbeat: config.heartbeat ?? 0, onChangeOnly: config.onChangeOnly ?? false },
-        offlineAfter: config.offlineAfter ?? 1,
-        shadow: shadowSink,
-        onPolled: (d, ms) => metrics.observePoll(d, ms / 1000),
-      });
-      if (devices.has(device.name)) throw new Error(`device name ${device.name} is used twice (instances must not share names)`);
-      devices.set(device.name, runtime);
-      deviceLink.set(device.name, l);
-      linkDevices.get(key)!.push(runtime);
-    }
-  }
+  const fleet = new Fleet({
+    registry: input.registry,
+    clock,
+    log,
+    dataDir: config.dataDir,
+    signal: stopping.signal,
+    publisher: devicePublisher,
+    policy: { heartbeat: config.heartbeat ?? 0, onChangeOnly: config.onChangeOnly ?? false },
+    offlineAfter: config.offlineAfter ?? 1,
+    shadow: shadowSink,
+    onPolled: (d, ms) => metrics.observePoll(d, ms / 1000),
+  });
+  const devices = fleet.devices;
 
   // Downlink.
   const commands = new CommandRouter(
@@ -206,14 +171,20 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     log.child({ component: 'commands' }),
   );
   link.onMessage((topic, payload) => void commands.handle(parseDownlink(topic, payload)));
-  const subs = new Map<string, 0 | 1>();
-  for (const d of devices.values()) {
-    const t = d.device.topics;
-    for (const q of [t.delta, t.event, t.propertyGet, t.getResponse, t.get]) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
-  }
-  // subscribe() resolves on SUBACK, which while the broker is down means at the next connect:
-  // do not block startup on it.
-  void link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos }))).catch((e: unknown) => log.warn({ err: String(e) }, 'subscribe failed'));
+  const subscribed = new Set<string>();
+  const subscribeDownlink = (list: Iterable<CompiledDevice>) => {
+    const subs = new Map<string, 0 | 1>();
+    for (const d of list) {
+      const t = d.topics;
+      for (const q of [t.delta, t.event, t.propertyGet, t.getResponse, t.get]) {
+        if (!subscribed.has(q.topic)) subs.set(q.topic, Math.max(subs.get(q.topic) ?? 0, q.qos) as 0 | 1);
+      }
+    }
+    for (const t of subs.keys()) subscribed.add(t);
+    // subscribe() resolves on SUBACK, which while the broker is down means at the next connect:
+    // do not block on it. Topics of removed devices stay subscribed: their messages are ignored.
+    if (subs.size > 0) void link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos }))).catch((e: unknown) => log.warn({ err: String(e) }, 'subscribe failed'));
+  };
   // The retained status goes out on every (re)connect; the Will replaces it when the link dies.
   link.onState((state) => {
     if (state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
@@ -221,52 +192,49 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   if (link.state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
 
   // Start: links connect, timers tick (staggered per interval group).
-  for (const l of links.values()) l.start();
-  const byInterval = new Map<number, DeviceRuntime[]>();
-  for (const d of devices.values()) {
-    const iv = d.ref.connection.interval;
-    const g = byInterval.get(iv);
-    if (g) g.push(d);
-    else byInterval.set(iv, [d]);
-  }
-  for (const [interval, group] of byInterval) {
-    group.forEach((d, i) => {
-      const timer = new PollTimer({
-        clock,
-        interval,
-        offset: staggerOffset(i, group.length, interval),
-        poll: () => d.poll(),
-        onOverrun: (n) => {
-          d.counters.overruns += n;
-        },
-      });
-      timers.set(d.name, timer);
-      timer.start();
-    });
-  }
+  await fleet.start(input.instances);
+  subscribeDownlink(input.instances.flatMap((i) => i.devices));
+  const links = fleet.links;
   metrics.bind({ devices, links, broker: link, store });
 
   let stopped = false;
   const handle: Omit<Gateway, 'api'> = {
-    linkOfDevice: (name) => deviceLink.get(name),
+    linkOfDevice: (name) => fleet.linkOf(name),
+    drivers: () => fleet.drivers(),
+    async reload() {
+      const r = await loadConfig(config.dir, input.registry);
+      if (!r.ok) {
+        log.warn({ issues: r.issues.length }, 'reload refused: the configuration has errors; the running one stays');
+        return { ok: false, issues: r.issues };
+      }
+      const fixed = restartNeeded(config, r.config);
+      if (fixed.length > 0) {
+        const issues = fixed.map((k) => ({ file: r.config.file, path: [k], message: `${k} changed: restart the gateway to apply it (reload applies devices only)` }));
+        log.warn({ keys: fixed }, 'reload refused: settings that need a restart changed');
+        return { ok: false, issues };
+      }
+      const summary = await fleet.apply(r.instances);
+      subscribeDownlink(r.instances.flatMap((i) => i.devices));
+      log.info({ added: summary.added.length, removed: summary.removed.length, changed: summary.changed.length, unchanged: summary.unchanged.length }, 'configuration reloaded');
+      return { ok: true, ...summary };
+    },
     metrics,
     brokerUrl: url,
     embedded: embeddedClose !== undefined,
     devices,
     links,
-    timers,
+    timers: fleet.timers,
     broker: link,
     commands,
     store,
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const t of timers.values()) t.stop();
+      for (const t of fleet.timers.values()) t.stop();
       stopping.abort();
       const now = clock.now();
       await Promise.allSettled([...devices.values()].filter((d) => d.isOnline).map((d) => publisher.lifecycle(d.device, false, now)));
-      await Promise.allSettled([...links.values()].map((l) => l.close()));
-      await Promise.allSettled(drivers.map((d) => d.close?.()));
+      await fleet.stop();
       await api?.close();
       metrics.stop();
       await publisher.gatewayStatus(false).catch(() => undefined);
@@ -287,7 +255,8 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       gateway,
       metrics,
       ...(config.api.token !== undefined ? { token: config.api.token } : {}),
-      drivers: () => [...descriptors.values()],
+      drivers: () => fleet.drivers(),
+      reload: () => gateway.reload(),
       logLevel: input.logLevel ?? { get: () => level, set: (l) => void (level = l) },
       validate: async () => {
         const r = await loadConfig(config.dir, input.registry);
@@ -303,22 +272,6 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   }
   log.info({ devices: devices.size, links: links.size, broker: url }, 'gateway started');
   return gateway;
-}
-
-/** After every (re)connect, subscribe the devices of a link when the driver can push values. */
-function subscribeAll(descriptor: AnyDescriptor, session: Session<BaseConnection, unknown>, devices: readonly DeviceRuntime[], log: Logger): void {
-  if (!descriptor.capabilities.subscribe || session.subscribe === undefined) return;
-  for (const d of devices) {
-    const conn = d.ref.connection as BaseConnection & { subscribe?: boolean };
-    if (conn.subscribe === false) continue;
-    const points = d.device.points.map((p) => ({ id: p.id, name: p.name, type: p.type, address: p.address }));
-    session
-      .subscribe(d.ref, points, {
-        values: (_device, results) => void d.pushed(results),
-        error: (_device, error) => log.warn({ device: d.name, code: error.code, error: error.message }, 'subscription error'),
-      })
-      .catch((e: unknown) => log.warn({ device: d.name, err: String(e) }, 'subscribe failed'));
-  }
 }
 
 export type { CompiledDevice };
