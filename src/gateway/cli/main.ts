@@ -7,6 +7,7 @@ import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { simulateCli } from './simulate.ts';
 import { demoCommand } from './demo.ts';
+import { cloudCommand } from './cloud.ts';
 
 const program = new Command()
   .name('fieldgate')
@@ -47,6 +48,16 @@ program
   .option('--log-level <level>', 'log level', 'info')
   .action(async (o: { config: string; logLevel: string }) => {
     process.exitCode = await demoCommand(o.config, o.logLevel);
+  });
+
+program
+  .command('cloud')
+  .description('the cloud simulator: `cloud serve`, `cloud set DEVICE prop=value ...`, `cloud get DEVICE` (see docs/cloud-protocol.md)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    process.exitCode = await cloudCommand(args);
   });
 
 await program.parseAsync(process.argv);

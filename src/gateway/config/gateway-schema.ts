@@ -47,6 +47,21 @@ const embeddedBrokerSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(1883),
 });
 
+const cloudSchema = brokerSchema.extend({
+  /** Outbox rows sent per second at most while draining a backlog. */
+  drainRate: z.number().int().min(1).default(5000),
+  /** QoS 1 messages awaiting PUBACK at most. */
+  maxInFlight: z.number().int().min(1).max(65535).default(100),
+  /** Bounds of the store-and-forward outbox; beyond them the oldest telemetry is dropped (never the latest shadow state). */
+  outbox: z
+    .strictObject({
+      maxBytes: z.number().int().positive().default(512 * 1024 * 1024),
+      maxAge: duration().default(7 * 24 * 3_600_000),
+      maxRows: z.number().int().positive().default(2_000_000),
+    })
+    .default({ maxBytes: 512 * 1024 * 1024, maxAge: 7 * 24 * 3_600_000, maxRows: 2_000_000 }),
+});
+
 const apiSchema = z.strictObject({
   /** Serve the REST API, metrics and the web console. */
   enabled: z.boolean().default(true),
@@ -109,6 +124,8 @@ export const gatewayFileSchema = z
     offlineAfter: z.number().int().min(1).max(100).optional(),
     drivers: z.array(driverInstanceSchema).default([]),
     api: apiSchema.optional(),
+    /** The cloud hub: shadows and lifecycle go up through the durable outbox; desired values come down. */
+    cloud: cloudSchema.optional(),
     /** Driver plugins (absent = none); see docs/plugins.md. */
     plugins: z.array(pluginEntrySchema).optional(),
   });
@@ -158,6 +175,9 @@ export function crossCheckGateway(data: unknown): { path: (string | number)[]; m
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
+
+/** Cloud hub settings; file paths are absolute. */
+export type CloudConfig = z.output<typeof cloudSchema>;
 
 /** REST API / console settings. */
 export interface ApiConfig {
@@ -230,6 +250,8 @@ export interface GatewayConfig {
   readonly drivers: readonly DriverInstanceConfig[];
   /** REST API, metrics and console (default: on, 127.0.0.1:8088, no token). */
   readonly api: ApiConfig;
+  /** The cloud hub; absent = no cloud sync (shadows are still kept). */
+  readonly cloud?: CloudConfig;
   /** Driver plugins, in file order (empty when none). */
   readonly plugins: readonly PluginConfig[];
 }
@@ -260,6 +282,16 @@ export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, fi
     ...(raw.heartbeat !== undefined ? { heartbeat: raw.heartbeat } : {}),
     ...(raw.onChangeOnly !== undefined ? { onChangeOnly: raw.onChangeOnly } : {}),
     ...(raw.offlineAfter !== undefined ? { offlineAfter: raw.offlineAfter } : {}),
+    ...(raw.cloud !== undefined
+      ? {
+          cloud: {
+            ...raw.cloud,
+            ...(raw.cloud.ca !== undefined ? { ca: abs(raw.cloud.ca) } : {}),
+            ...(raw.cloud.cert !== undefined ? { cert: abs(raw.cloud.cert) } : {}),
+            ...(raw.cloud.key !== undefined ? { key: abs(raw.cloud.key) } : {}),
+          },
+        }
+      : {}),
     api: {
       enabled: raw.api?.enabled ?? true,
       host: raw.api?.host ?? '127.0.0.1',

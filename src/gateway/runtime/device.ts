@@ -195,10 +195,10 @@ export class DeviceRuntime {
   }
 
   /**
-   * Validates every property (model mode rw, type, range, mapping invertible) and writes only
-   * when all pass; then reads back and reports. Returns the errors, empty on success.
+   * Checks values as a desired document would be checked (model mode rw, type, range, mapping
+   * invertible, driver can write) and returns the point writes they become. Writes nothing.
    */
-  async write(properties: Readonly<Record<string, unknown>>): Promise<CommandError[]> {
+  validate(properties: Readonly<Record<string, unknown>>): { writes: PointWrite<unknown>[]; errors: CommandError[] } {
     const errors: CommandError[] = [];
     const writes: PointWrite<unknown>[] = [];
     for (const [attr, raw] of Object.entries(properties)) {
@@ -227,11 +227,21 @@ export class DeviceRuntime {
         errors.push({ property: attr, code: 'NotMapped', message: `${attr} maps to point x${inv.pointId}, which is not in the template` });
         continue;
       }
+      if (!this.opts.descriptor.capabilities.write) {
+        errors.push({ property: attr, code: 'Unsupported', message: `driver ${this.opts.descriptor.id} cannot write` });
+        continue;
+      }
       writes.push({ point, value: toPointType(point, inv.value) });
     }
-    if (!this.opts.descriptor.capabilities.write && writes.length > 0) {
-      for (const w of writes) errors.push({ property: attrOf(this.mappingsByAttr, w.point.id), code: 'Unsupported', message: `driver ${this.opts.descriptor.id} cannot write` });
-    }
+    return { writes, errors };
+  }
+
+  /**
+   * Validates every property (see {@link validate}) and writes only when all pass; then reads
+   * back and reports. Returns the errors, empty on success.
+   */
+  async write(properties: Readonly<Record<string, unknown>>): Promise<CommandError[]> {
+    const { writes, errors } = this.validate(properties);
     if (errors.length > 0 || writes.length === 0) return errors;
     this.counters.writes++;
     let results;

@@ -23,6 +23,7 @@ import { Fleet } from './fleet.ts';
 import type { ReloadSummary } from './fleet.ts';
 import type { ConfigIssue } from '../../devicemodel/schema/issues.ts';
 import { openShadowStore } from '../../shadow/store.ts';
+import { CloudSync } from '../../shadow/sync/cloud-sync.ts';
 import type { ShadowStore } from '../../shadow/store-api.ts';
 import type { PollTimer } from './scheduler.ts';
 import { createMetrics } from '../metrics/metrics.ts';
@@ -38,7 +39,7 @@ export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; issues:
 
 /** gateway.yaml keys that a reload cannot change. */
 function restartNeeded(a: GatewayConfig, b: GatewayConfig): string[] {
-  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'heartbeat', 'onChangeOnly', 'offlineAfter'] as const;
+  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'cloud', 'heartbeat', 'onChangeOnly', 'offlineAfter'] as const;
   return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
@@ -64,6 +65,8 @@ export interface Gateway {
   /** Shadows of every device and the cloud outbox (SQLite in the data directory). */
   readonly store: ShadowStore;
   readonly metrics: GatewayMetrics;
+  /** The cloud sync, when gateway.yaml has `cloud:`. */
+  readonly cloud: CloudSync | undefined;
   /** The REST API / console, when enabled. */
   readonly api: ApiServer | undefined;
   /** The link a device polls through. */
@@ -85,11 +88,19 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const stopping = new AbortController();
   mkdirSync(config.dataDir, { recursive: true });
   const store = openShadowStore(path.join(config.dataDir, 'fieldgate.db'), {
+    // The cloud sync enforces its own bounds below this one (see CloudSync limits).
+    outboxMax: Math.max(1_000_000, (config.cloud?.outbox.maxRows ?? 0) * 2),
     onError: (e) => log.error({ code: e.code, err: e.message }, 'shadow store is not persisting; live data continues'),
   });
+  let sync: CloudSync | undefined;
   const shadowSink = {
     reported: (device: string, props: Parameters<ShadowStore['report']>[1]) => {
-      store.report(device, props);
+      const outcome = store.report(device, props);
+      if (sync !== undefined && outcome.changed.length > 0) {
+        const changed: Record<string, (typeof props)[string]> = {};
+        for (const k of outcome.changed) changed[k] = props[k]!;
+        sync.reported(device, changed);
+      }
     },
   };
 
@@ -129,7 +140,10 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const metrics = createMetrics();
   const devicePublisher: DevicePublisher = {
     report: (d, props, ts) => publisher.report(d, props, ts),
-    lifecycle: (d, online, ts) => publisher.lifecycle(d, online, ts),
+    lifecycle: (d, online, ts) => {
+      sync?.lifecycle(d.name, online, ts);
+      return publisher.lifecycle(d, online, ts);
+    },
     getReport: (d, props, ts) => publisher.getReport(d, props, ts),
   };
   const fleet = new Fleet({
@@ -143,8 +157,61 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     offlineAfter: config.offlineAfter ?? 1,
     shadow: shadowSink,
     onPolled: (d, ms) => metrics.observePoll(d, ms / 1000),
+    // Desired values stored while the device was away are written when it is back.
+    onOnline: (d) => void applyDesired(d.name),
   });
   const devices = fleet.devices;
+
+  /** Writes the device's pending delta (desired values not yet reported) when it is online. */
+  const applyDesired = async (name: string): Promise<void> => {
+    const d = fleet.devices.get(name);
+    if (d === undefined || d.isOnline !== true) return;
+    const delta = store.delta(name) as Record<string, unknown>;
+    if (Object.keys(delta).length === 0) return;
+    const errors = await d.write(delta);
+    if (errors.length > 0) log.warn({ device: name, errors }, 'desired values not written; they stay desired');
+  };
+
+  if (config.cloud !== undefined) {
+    const c = config.cloud;
+    sync = new CloudSync({
+      link: {
+        url: c.url,
+        clientId: c.clientId ?? `fieldgate-${node}-cloud`,
+        ...(c.username !== undefined ? { username: c.username } : {}),
+        ...(c.password !== undefined ? { password: c.password } : {}),
+        ...(c.ca !== undefined ? { ca: readOpt(c.ca) } : {}),
+        ...(c.cert !== undefined ? { cert: readOpt(c.cert) } : {}),
+        ...(c.key !== undefined ? { key: readOpt(c.key) } : {}),
+        rejectUnauthorized: c.rejectUnauthorized,
+        protocolVersion: c.protocolVersion,
+        keepalive: Math.round(c.keepalive / 1000),
+      },
+      node,
+      store,
+      log: log.child({ component: 'cloud' }),
+      clock,
+      drainRatePerSec: c.drainRate,
+      maxInFlight: c.maxInFlight,
+      limits: { maxBytes: c.outbox.maxBytes, maxAgeMs: c.outbox.maxAge, maxRows: c.outbox.maxRows },
+      describe: (name) => {
+        const d = fleet.devices.get(name);
+        return d ? { deviceProduct: d.device.product, accessTemplate: d.device.accessTemplate } : undefined;
+      },
+    });
+    // Validate only: the store keeps what is accepted, then onDesiredApplied writes it.
+    sync.onDesired(async (name, patch) => {
+      const d = fleet.devices.get(name);
+      const keys = Object.keys(patch);
+      if (d === undefined) return { accepted: [], rejected: keys.map((property) => ({ property, reason: `UnknownDevice: no device ${name} on node ${node}` })) };
+      const values = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
+      const { errors } = d.validate(values);
+      const bad = new Set(errors.map((e) => e.property));
+      return { accepted: keys.filter((k) => !bad.has(k)), rejected: errors.map((e) => ({ property: e.property, reason: `${e.code}: ${e.message}` })) };
+    });
+    sync.onDesiredApplied((name) => void applyDesired(name));
+    sync.start();
+  }
 
   // Downlink.
   const commands = new CommandRouter(
@@ -227,6 +294,9 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     broker: link,
     commands,
     store,
+    get cloud() {
+      return sync;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -236,6 +306,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       await Promise.allSettled([...devices.values()].filter((d) => d.isOnline).map((d) => publisher.lifecycle(d.device, false, now)));
       await fleet.stop();
       await api?.close();
+      await sync?.stop();
       metrics.stop();
       await publisher.gatewayStatus(false).catch(() => undefined);
       await link.close();
