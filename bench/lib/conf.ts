@@ -98,9 +98,10 @@ function devicesYml(l: BenchLayout, ports: readonly number[]): string {
 export type BrokerChoice = { readonly kind: 'embedded'; readonly port: number } | { readonly kind: 'external'; readonly url: string };
 
 /** gateway.yaml for one run (written again for each broker choice). */
-export function gatewayYml(broker: BrokerChoice): string {
+export function gatewayYml(broker: BrokerChoice, api = true): string {
   const b = broker.kind === 'embedded' ? `embeddedBroker: {host: 127.0.0.1, port: ${broker.port}}` : `broker: {url: "${broker.url}", clientId: fieldgate-bench}`;
-  return `node: bench\ndataDir: ./data\nlog: {level: warn}\n${b}\ndrivers:\n  - {name: modbus, driver: modbus}\n`;
+  // The REST API (and its web console) stays on by default, as in a real gateway, on a free port.
+  return `node: bench\ndataDir: ./data\nlog: {level: warn}\napi: ${api ? '{port: 0}' : '{enabled: false}'}\n${b}\ndrivers:\n  - {name: modbus, driver: modbus}\n`;
 }
 
 /** Writes the instance folder (and a first gateway.yaml) into a new temp folder; returns it. */

@@ -3,18 +3,24 @@
  * pino logger at the configured level), plus an IPC channel through which the parent reads the
  * runtime's counters (polls, overruns, points read and published) without touching src/.
  *
- *   node [--cpu-prof] --import tsx bench/lib/gateway-child.ts <confDir>
+ *   node --import tsx bench/lib/gateway-child.ts <confDir> [profileFile]
+ *
+ * With `profileFile`, the requests `profileStart` / `profileStop` run the V8 CPU profiler (what
+ * `node --cpu-prof` uses, through node:inspector) over just the measured window, and write a
+ * `.cpuprofile` there.
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
 import { createRegistry } from '../../src/gateway/drivers/registry.ts';
 import { createLogger } from '../../src/gateway/cli/logger.ts';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { startGateway } from '../../src/gateway/runtime/gateway.ts';
 import { gatewayCounters } from './gateway-counters.ts';
 import { serveParent } from './proc.ts';
 
 async function main(): Promise<void> {
-  const dir = process.argv[2];
+  const [dir, profileFile] = process.argv.slice(2);
   if (dir === undefined) throw new Error('usage: gateway-child.ts <confDir>');
   const registry = createRegistry();
   const r = await loadConfig(dir, registry);
@@ -28,12 +34,34 @@ async function main(): Promise<void> {
     const final = gatewayCounters(gw);
     process.stderr.write(`gateway-child: final counters ${JSON.stringify(final)}\n`);
     await gw.stop();
-    // A plain exit lets --cpu-prof write its profile.
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
+  let inspector: Session | undefined;
   serveParent({
     stats: () => ({ ...gatewayCounters(gw) }),
+    /** Live heap: a full collection first (the child runs with --expose-gc). */
+    liveHeap: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      return { heapUsedMb: m.heapUsed / 2 ** 20, heapTotalMb: m.heapTotal / 2 ** 20, rssMb: m.rss / 2 ** 20 };
+    },
+    profileStart: async () => {
+      if (profileFile === undefined) throw new Error('no profile file given');
+      inspector = new Session();
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+      await inspector.post('Profiler.start');
+    },
+    profileStop: async () => {
+      if (inspector === undefined) throw new Error('the profiler is not running');
+      const { profile } = await inspector.post('Profiler.stop');
+      writeFileSync(profileFile!, JSON.stringify(profile));
+      inspector.disconnect();
+      inspector = undefined;
+      return { file: profileFile };
+    },
     stop: () => stop(),
   });
   process.send?.({ type: 'ready', brokerUrl: gw.brokerUrl, embedded: gw.embedded, devices: gw.devices.size, links: gw.links.size });

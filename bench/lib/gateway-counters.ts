@@ -16,6 +16,9 @@ export interface GatewayCounters {
   cpuSystem: number;
   rssMb: number;
   heapUsedMb: number;
+  /** Memory of Buffers and other C++ objects tied to JS objects. */
+  externalMb: number;
+  heapTotalMb: number;
 }
 
 /** Sums the counters of a running gateway. */
@@ -34,6 +37,8 @@ export function gatewayCounters(gw: Gateway): GatewayCounters {
     cpuSystem: 0,
     rssMb: 0,
     heapUsedMb: 0,
+    externalMb: 0,
+    heapTotalMb: 0,
   };
   for (const d of gw.devices.values()) {
     c.polls += d.counters.polls;
@@ -52,5 +57,7 @@ export function gatewayCounters(gw: Gateway): GatewayCounters {
   const mem = process.memoryUsage();
   c.rssMb = mem.rss / 2 ** 20;
   c.heapUsedMb = mem.heapUsed / 2 ** 20;
+  c.externalMb = mem.external / 2 ** 20;
+  c.heapTotalMb = mem.heapTotal / 2 ** 20;
   return c;
 }

@@ -25,13 +25,14 @@ export function killAll(): void {
   children.clear();
 }
 
-/** Kills the children on exit, Ctrl-C and SIGTERM. Call once from the main script. */
-export function installCleanup(): void {
+/** Kills the children on exit, Ctrl-C and SIGTERM, then runs `onSignal` after a signal. Call once. */
+export function installCleanup(onSignal: () => void = () => undefined): void {
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       process.stderr.write(`\nbench: ${sig}, stopping children\n`);
       killAll();
+      onSignal();
       process.exit(130);
     });
   }
@@ -210,9 +211,9 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
 /** Starts a mosquitto broker on 127.0.0.1:port (anonymous, no persistence); a plain ChildProcess. */
 export async function startMosquitto(port: number, confFile: string, log: string): Promise<ChildProcess> {
   writeFileSync(confFile, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
-  const fd = openSync(log, 'a');
   const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
   if (bin === undefined) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
+  const fd = openSync(log, 'a');
   const proc = spawn(bin, ['-c', confFile], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   children.add(proc);

@@ -2,7 +2,10 @@
  * A simulated IEC 60870-5-104 controlled station for tests, the demo and the bench, built on the
  * driver's codec and link procedure. It serves a point table, answers interrogation, sends value
  * changes spontaneously (time-tagged when the point's type is), executes commands with SbO or
- * direct execute, and injects faults on demand.
+ * direct execute, and injects faults on demand (a response delay, silence, dropped connections,
+ * malformed frames, a broken sequence number, withheld acknowledgements, refused commands).
+ * Points with a generator follow it until a command or `setValue` sets them. For a point table
+ * from the gateway's configuration see `pointsFromDevice` (device.ts) and `startIec104Stations` (cli.ts).
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -39,6 +42,8 @@ export interface Iec104SimulatorOptions {
   readonly selectTimeout?: number;
   /** Time source (default: the real clock). */
   readonly clock?: LinkClock & { now(): number };
+  /** Initial response delay in ms (the `delay` fault; default 0). */
+  readonly delayMs?: number;
 }
 
 /** Faults a test can inject. */
@@ -56,13 +61,21 @@ export interface SimulatorFaults {
   suppressAcks(on: boolean): void;
   /** Commands on these IOAs get a negative ACTCON. */
   rejectCommands(ioa: number, on?: boolean): void;
+  /**
+   * Every frame the station sends (answers, confirmations, spontaneous data, U- and S-frames)
+   * goes out `ms` later; 0 ends the fault. Frames keep their order.
+   */
+  delay(ms: number): void;
 }
 
 /** A running simulator. */
 export interface Iec104Simulator {
   readonly host: string;
   readonly port: number;
-  /** Sets a point's value (and quality); sends it spontaneously (COT 3) unless `spontaneous: false`. */
+  /**
+   * Sets a point's value (and quality); sends it spontaneously (COT 3) unless `spontaneous: false`.
+   * The point stops following its generator (as after a command).
+   */
   setValue(ioa: number, value: SimValue, opts?: { quality?: Partial<QualityBits>; spontaneous?: boolean }): void;
   getValue(ioa: number): SimValue | undefined;
   /** Commands received so far (selects, executes, refusals). */
@@ -96,6 +109,7 @@ export async function startIec104Simulator(opts: Iec104SimulatorOptions): Promis
   const totals: LinkStats = { iSent: 0, iReceived: 0, sSent: 0, sReceived: 0, uSent: 0, uReceived: 0 };
   let frozen = false;
   let acksSuppressed = false;
+  let delayMs = opts.delayMs ?? 0;
 
   // Spontaneous changes wait here for one tick so that many become few ASDUs.
   const queued = new Map<number, InfoObject[]>();
@@ -128,7 +142,9 @@ export async function startIec104Simulator(opts: Iec104SimulatorOptions): Promis
     rejectIoas: new Set(),
     commands: [],
     clockSyncs: [],
+    delayMs: () => delayMs,
     changed: (p, cause) => {
+      p.held = true;
       // Return information of a command goes out at once, before the ACTTERM that follows it.
       const obj = objectOf(p);
       for (const c of conns) if (c.started) c.sendObjects(p.typeId, cause, [obj]);
@@ -167,6 +183,7 @@ export async function startIec104Simulator(opts: Iec104SimulatorOptions): Promis
       setInterval(() => {
         const now = clock.now();
         for (const p of list) {
+          if (p.held) continue;
           const next = p.spec.generator!(now, p.value);
           if (next !== p.value) {
             p.value = next;
@@ -209,6 +226,9 @@ export async function startIec104Simulator(opts: Iec104SimulatorOptions): Promis
       if (on) shared.rejectIoas.add(ioa);
       else shared.rejectIoas.delete(ioa);
     },
+    delay: (ms) => {
+      delayMs = Math.max(0, ms);
+    },
   };
 
   return {
@@ -218,6 +238,7 @@ export async function startIec104Simulator(opts: Iec104SimulatorOptions): Promis
       const p = points.get(ioa);
       if (p === undefined) throw new RangeError(`no point at IOA ${ioa}`);
       p.value = value;
+      p.held = true;
       if (o?.quality !== undefined) p.quality = { ...p.quality, ...o.quality };
       if (o?.spontaneous !== false) spontaneous(p);
     },

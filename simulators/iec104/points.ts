@@ -37,6 +37,8 @@ export interface SimPoint {
   quality: QualityBits;
   /** Sequence number of integrated totals (BCR), incremented per counter interrogation. */
   counterSeq: number;
+  /** Set by a command or `setValue`: the point no longer follows its generator. */
+  held: boolean;
   readonly commandTypes: ReadonlySet<number>;
   readonly selectRequired: boolean;
   readonly spec: SimPointSpec;
@@ -66,6 +68,18 @@ export const UNTAGGED: Readonly<Record<Family, number>> = {
   counter: TypeId.M_IT_NA_1,
 };
 
+/** Time-tagged (CP56Time2a) twin of a monitoring type, as stations send spontaneous data. */
+export const TAGGED: Readonly<Record<Family, number>> = {
+  single: TypeId.M_SP_TB_1,
+  double: TypeId.M_DP_TB_1,
+  step: TypeId.M_ST_TB_1,
+  bitstring: TypeId.M_BO_TB_1,
+  normalized: TypeId.M_ME_TD_1,
+  scaled: TypeId.M_ME_TE_1,
+  float: TypeId.M_ME_TF_1,
+  counter: TypeId.M_IT_TB_1,
+};
+
 /** Builds a point from its spec; throws on an unknown type (a test bug). */
 export function makePoint(spec: SimPointSpec): SimPoint {
   const typeId = typeof spec.type === 'number' ? spec.type : TypeId[spec.type];
@@ -86,6 +100,7 @@ export function makePoint(spec: SimPointSpec): SimPoint {
     value: spec.value ?? (info.family === 'single' ? false : 0),
     quality: { ...GOOD, ...spec.quality },
     counterSeq: 0,
+    held: false,
     commandTypes: new Set(commandTypes),
     selectRequired: spec.selectRequired ?? false,
     spec,

@@ -65,25 +65,34 @@ export class StationConnection {
     socket.on('close', () => this.link.close());
   }
 
-  /** When the last delayed frame goes out (monotonic ms), so that frames keep their order when the delay shrinks. */
-  #lastDue = 0;
+  /** Frames held back by the response delay, oldest first, with when each is due (monotonic ms). */
+  readonly #delayed: { due: number; bytes: Uint8Array }[] = [];
+  #pumpTimer: unknown;
 
   /**
    * Writes a frame, after the response delay when one is set. The link's sequence numbers and
-   * timers move at once, as in a station whose answers are slow on the wire.
+   * timers move at once, as in a station whose answers are slow on the wire. Frames leave in
+   * order: one queue and one timer, so a frame never overtakes one held back before it.
    */
   #write(b: Uint8Array): void {
     const delay = this.s.delayMs();
-    const now = this.s.clock.monotonic();
-    if (delay <= 0 && this.#lastDue <= now) {
+    if (delay <= 0 && this.#delayed.length === 0) {
       this.socket.write(b);
       return;
     }
-    const due = Math.max(now + delay, this.#lastDue);
-    this.#lastDue = due;
-    this.s.clock.setTimeout(() => {
-      if (!this.socket.destroyed) this.socket.write(b);
-    }, due - now);
+    this.#delayed.push({ due: this.s.clock.monotonic() + Math.max(0, delay), bytes: b });
+    if (this.#pumpTimer === undefined) this.#pump();
+  }
+
+  #pump(): void {
+    this.#pumpTimer = undefined;
+    const now = this.s.clock.monotonic();
+    while (this.#delayed.length > 0 && this.#delayed[0]!.due <= now) {
+      const { bytes } = this.#delayed.shift()!;
+      if (!this.socket.destroyed) this.socket.write(bytes);
+    }
+    const head = this.#delayed[0];
+    if (head !== undefined) this.#pumpTimer = this.s.clock.setTimeout(() => this.#pump(), Math.max(1, head.due - now));
   }
 
   get started(): boolean {

@@ -1,6 +1,8 @@
 /**
- * `fieldgate simulate` for Modbus: loads the configuration the gateway would run, serves its
- * Modbus devices (or one), and runs until SIGINT/SIGTERM (or `signal` aborts).
+ * The Modbus part of `fieldgate simulate`: {@link startModbusFromConfig}, which simulators/index.ts
+ * calls for the Modbus devices of a configuration, and a Modbus-only `simulateCommand` that loads
+ * the configuration, serves its Modbus devices (or one), and runs until SIGINT/SIGTERM (or
+ * `signal` aborts).
  *
  * RTU devices: when a device's `rtu.port` does not exist, a socat pty pair is made, the gateway's
  * end at the configured path and the simulator's end at `<path>.sim`. Optional generators and
@@ -87,6 +89,55 @@ function describe(e: EndpointInfo): string {
   return e.kind === 'serial' ? `modbus rtu ${e.path}: ${units}` : `modbus ${e.kind} ${e.host}:${e.port}: ${units}`;
 }
 
+/** What {@link startModbusFromConfig} takes: the generators and faults of `simulator.yaml`. */
+export interface ModbusConfigOptions {
+  readonly seed: number;
+  readonly tickMs?: number;
+  /** Generators by device name, then by attribute name. */
+  readonly generators?: Readonly<Record<string, Readonly<Record<string, GeneratorSpecInput>>>>;
+  /** Faults by device name. */
+  readonly faults?: Readonly<Record<string, unknown>>;
+  /** The configuration folder: relative replay files and pty paths. */
+  readonly baseDir: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Serves compiled Modbus devices as `simulate` does: makes pty pairs for RTU ports that do not
+ * exist, starts the simulator, logs warnings and endpoints. `stop` closes the simulator and the
+ * pty pairs. On failure everything started is closed before the rejection.
+ */
+export async function startModbusFromConfig(devices: readonly CompiledDevice[], opts: ModbusConfigOptions): Promise<{ sim: ModbusSimulator; stop(): Promise<void> }> {
+  const ptys: PtyPair[] = [];
+  const closePtys = async () => {
+    for (const p of ptys) await p.close();
+  };
+  try {
+    const serialPaths = await preparePorts(devices, ptys, opts.log);
+    const sim = await startModbusSimulator({
+      devices,
+      seed: opts.seed,
+      ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+      generators: opts.generators ?? {},
+      faults: (opts.faults ?? {}) as Record<string, ModbusFaultsInput>,
+      serialPaths,
+      baseDir: opts.baseDir,
+    });
+    for (const d of sim.devices()) for (const w of d.warnings) opts.log(`warning: ${d.name}: ${w}`);
+    for (const e of sim.endpoints) opts.log(describe(e));
+    return {
+      sim,
+      async stop() {
+        await sim.stop();
+        await closePtys();
+      },
+    };
+  } catch (e) {
+    await closePtys();
+    throw e;
+  }
+}
+
 /**
  * Loads the configuration, serves its Modbus devices and resolves after SIGINT/SIGTERM (or
  * `signal`) once everything is closed. Rejects on configuration errors, an unknown `device`, or a
@@ -110,22 +161,18 @@ export async function simulateCommand(opts: SimulateOptions): Promise<void> {
     if (d.faults !== undefined) faults[name] = d.faults as ModbusFaultsInput;
   }
 
-  const ptys: PtyPair[] = [];
-  let sim: ModbusSimulator | undefined;
+  let served: { sim: ModbusSimulator; stop(): Promise<void> } | undefined;
   try {
-    const serialPaths = await preparePorts(devices, ptys, log);
     const seed = opts.seed ?? simFile?.config.seed ?? 1;
-    sim = await startModbusSimulator({
-      devices,
+    served = await startModbusFromConfig(devices, {
       seed,
       ...(simFile?.config.tickMs !== undefined ? { tickMs: simFile.config.tickMs } : {}),
       generators,
       faults,
-      serialPaths,
       baseDir: configDir,
+      log,
     });
-    for (const d of sim.devices()) for (const w of d.warnings) log(`warning: ${d.name}: ${w}`);
-    for (const e of sim.endpoints) log(describe(e));
+    const sim = served.sim;
     log(`simulating ${devices.length} Modbus device(s), seed ${seed}; Ctrl-C stops`);
     opts.onReady?.(sim);
     await new Promise<void>((resolve) => {
@@ -141,7 +188,6 @@ export async function simulateCommand(opts: SimulateOptions): Promise<void> {
       else opts.signal?.addEventListener('abort', done, { once: true });
     });
   } finally {
-    await sim?.stop();
-    for (const p of ptys) await p.close();
+    await served?.stop();
   }
 }

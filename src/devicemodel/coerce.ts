@@ -72,8 +72,17 @@ function looseNumber(value: AttributeValue, wantInt: boolean): number | bigint |
   return undefined;
 }
 
+function failWith(name: string, why: string): { ok: false; error: string } {
+  return { ok: false, error: `${name}: ${why}` };
+}
+
 function coerceValue(name: string, type: ModelType, prop: ModelProperty, value: AttributeValue): Result<AttributeValue> {
-  const fail = (why: string): Result<AttributeValue> => ({ ok: false, error: `${name}: ${why}` });
+  // Hot path (every sample of every poll): a finite number for a float attribute.
+  if (typeof value === 'number' && (type === 'float64' || type === 'float32') && Number.isFinite(value) && (type === 'float64' || Math.abs(value) <= FLOAT32_MAX)) {
+    return { ok: true, value };
+  }
+  if (typeof value === 'boolean' && type === 'bool') return { ok: true, value };
+  const fail = (why: string): Result<AttributeValue> => failWith(name, why);
   if (value === null) return fail(`no value for ${type}`);
   if (isIntType(type)) {
     const n = looseNumber(value, true);

@@ -12,7 +12,13 @@
  * top level). Cycles throw a TypeError, as with `JSON.stringify`.
  */
 export function stringifyJson(value: unknown): string {
-  return write(value, new Set<object>()) ?? 'null';
+  // Fast path: the engine's serializer, which only fails on bigint (and cycles, which the
+  // writer below reports the same way). Payloads without 64-bit values never leave it.
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return write(value, new Set<object>()) ?? 'null';
+  }
 }
 
 /** `undefined` means "omit" (for object members). */

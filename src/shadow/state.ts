@@ -124,6 +124,58 @@ export function mergeReport(shadow: Shadow, props: Readonly<Record<string, Prope
   };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * {@link mergeReport} for the store's own shadows, changing `shadow` in place: the same result,
+ * without copying the report and metadata maps on every sample (the hot path of every poll).
+ * All new values are computed before anything is changed, so a `TooDeep` error leaves the
+ * shadow as it was. Returns what changed; the shadow object stays the same.
+ */
+export function mergeReportInPlace(shadow: Shadow, props: Readonly<Record<string, PropertyUpdate>>): { changed: string[]; touched: boolean } {
+  const report = shadow.report as Record<string, AttributeValue>;
+  const metaReport = shadow.meta.report as Record<string, Mutable<ReportMeta>>;
+  const keys = Object.keys(props);
+  // First pass: merged values (may throw), before any change.
+  const next: (AttributeValue | undefined)[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const upd = props[keys[i]!] as PropertyUpdate;
+    if (upd.value === undefined) continue;
+    const old = Object.hasOwn(report, keys[i]!) ? report[keys[i]!] : undefined;
+    next[i] = typeof upd.value === 'object' && upd.value !== null ? mergeValue(old, upd.value, 2) : upd.value;
+  }
+  const changed: string[] = [];
+  let touched = false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const upd = props[key] as PropertyUpdate;
+    let valueChanged = false;
+    if (upd.value !== undefined) {
+      const hadValue = Object.hasOwn(report, key);
+      const old = hadValue ? report[key] : undefined;
+      const nv = next[i] as AttributeValue;
+      if (!hadValue || (nv !== old && !valueEqual(old, nv))) {
+        define(report, key, nv);
+        valueChanged = true;
+        touched = true;
+      }
+    }
+    const oldMeta = Object.hasOwn(metaReport, key) ? metaReport[key] : undefined;
+    const qualityChanged = oldMeta !== undefined && oldMeta.quality !== upd.quality;
+    if (oldMeta === undefined) {
+      define(metaReport, key, { ts: upd.ts, quality: upd.quality });
+      touched = true;
+    } else if (oldMeta.ts !== upd.ts || qualityChanged) {
+      oldMeta.ts = upd.ts;
+      oldMeta.quality = upd.quality;
+      touched = true;
+    }
+    if (valueChanged || qualityChanged || (oldMeta === undefined && upd.value === undefined)) changed.push(key);
+  }
+  if (changed.length > 0) (shadow as Mutable<Shadow>).reportVersion = shadow.reportVersion + 1;
+  return { changed, touched };
+}
+
 /** Options of {@link applyDesire}. */
 export interface DesireOptions {
   /** The `desireVersion` the sender based its patch on; a different current version is a conflict. */
@@ -200,5 +252,7 @@ export function shadowAnswer(shadow: Shadow): ShadowAnswer {
 }
 
 function define<T>(o: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  // Plain assignment is much faster; only `__proto__` would set the prototype instead of a key.
+  if (key !== '__proto__') o[key] = value;
+  else Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }

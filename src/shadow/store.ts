@@ -17,7 +17,7 @@ import {
   clearDesired,
   delta,
   emptyShadow,
-  mergeReport,
+  mergeReportInPlace,
   shadowAnswer,
   type DesireOutcome,
   type PropertyUpdate,
@@ -129,14 +129,20 @@ class SqliteShadowStore implements ShadowStore {
 
   report(device: string, props: Readonly<Record<string, PropertyUpdate>>): ReportOutcome {
     this.assertOpen();
-    const out = mergeReport(this.shadows.get(device) ?? emptyShadow(device), props);
+    // The store's shadows are its own: merge in place (no copy of the maps per sample). A shadow
+    // that was handed out by get() and is still held by a caller sees the change (documented).
+    let shadow = this.shadows.get(device);
+    if (shadow === undefined) {
+      shadow = emptyShadow(device);
+      this.shadows.set(device, shadow);
+    }
+    const out = mergeReportInPlace(shadow, props);
     for (const _ in props) this.updates++;
     if (out.touched) {
-      this.shadows.set(device, out.shadow);
       this.dirty.add(device);
       this.schedule();
     }
-    return out;
+    return { shadow, changed: out.changed, touched: out.touched };
   }
 
   get(device: string): Shadow | undefined {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import type { LoadResult } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
+import { createRegistry } from '../../src/gateway/drivers/registry.ts';
 import { genericDescriptor, modbusDescriptor, registryOf } from './registry.ts';
 import { DEVICES, edit, MODELS, pos, TEMPLATE } from './texts.ts';
 
@@ -45,8 +46,8 @@ function lines(r: LoadResult, dir: string): string[] {
 }
 
 describe('loadConfig: the demo configuration', () => {
-  it('compiles conf/ with the real Modbus schemas', async () => {
-    const r = await loadConfig(path.join(ROOT, 'conf'), registryOf(modbusDescriptor));
+  it('compiles conf/ with the real drivers', async () => {
+    const r = await loadConfig(path.join(ROOT, 'conf'), createRegistry());
     assert.ok(r.ok, r.ok ? '' : formatIssues(r.issues));
     assert.deepEqual(r.notes, []);
     const { config, instances } = r;
@@ -54,9 +55,10 @@ describe('loadConfig: the demo configuration', () => {
     assert.equal(config.dataDir, path.join(ROOT, 'conf', 'data'));
     assert.equal(config.broker, undefined);
     assert.deepEqual(config.embeddedBroker, { host: '127.0.0.1', port: 1883 });
-    assert.deepEqual(config.drivers, [{ name: 'modbus', driver: 'modbus', path: path.join(ROOT, 'conf', 'modbus'), simulate: true }]);
-    assert.equal(instances.length, 1);
-    const devs = new Map(instances[0]!.devices.map((d) => [d.name, d]));
+    assert.deepEqual(config.drivers[0], { name: 'modbus', driver: 'modbus', path: path.join(ROOT, 'conf', 'modbus'), simulate: true });
+    assert.deepEqual(config.drivers.map((d) => d.driver), instances.map((i) => i.driver));
+    const modbus = instances.find((i) => i.driver === 'modbus')!;
+    const devs = new Map(modbus.devices.map((d) => [d.name, d]));
     assert.deepEqual([...devs.keys()], ['meter-01', 'th-sensor-01', 'io-module-01']);
     for (const d of devs.values()) assert.equal(d.connection.interval, 1000);
 

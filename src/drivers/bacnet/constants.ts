@@ -135,3 +135,6 @@ export const SERVICE = { SUBSCRIBE_COV: 5, READ_PROPERTY: 12, READ_PROPERTY_MULT
 
 /** The BACnet/IP UDP port (§J.1: 0xBAC0). */
 export const DEFAULT_PORT = 47808;
+
+/** "No array index" in @bacnet-js/client's API (BACnetARRAY_ALL). */
+export const ARRAY_ALL = 0xffffffff;

@@ -3,7 +3,7 @@
  * codes and point errors. No I/O and no node-opcua import: DataType ids are the numbers of
  * Part 6 §5.1.2 (Boolean = 1 … String = 12), which node-opcua's `DataType` enum uses as well.
  */
-import type { PointError, PointType, PointValue } from '../sdk/index.ts';
+import type { PointError, PointType, PointValue, ReadResult } from '../sdk/index.ts';
 
 /** Built-in DataType ids (Part 6 §5.1.2, Table 1). */
 export const BUILTIN = {
@@ -177,4 +177,26 @@ export function statusError(name: string, status: StatusLike, what: 'read' | 'wr
     message: `point "${name}": ${what} failed with ${status.name} (${hex})${status.description ? `: ${status.description}` : ''}`,
     detail: { status: status.name, statusCode: status.value >>> 0 },
   };
+}
+
+/** The parts of a node-opcua DataValue this driver looks at. */
+export interface DataValueLike {
+  readonly statusCode: StatusLike;
+  readonly value: { readonly dataType: number; readonly value: unknown };
+  readonly sourceTimestamp?: Date | null;
+  readonly serverTimestamp?: Date | null;
+}
+
+/**
+ * The read result of one point from a DataValue: Bad status = bad with the status name,
+ * Uncertain = uncertain with the value, a value of the wrong type = bad `BadValue`.
+ * `ts` is the source timestamp, else the server's, else `now`.
+ */
+export function resultOf(point: { readonly id: string; readonly name: string; readonly type: PointType }, dv: DataValueLike, now: number): ReadResult {
+  const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? now;
+  const q = severity(dv.statusCode);
+  if (q === 'bad') return { id: point.id, quality: 'bad', error: statusError(point.name, dv.statusCode, 'read'), ts };
+  const decoded = fromVariant(point.type, dv.value.dataType, dv.value.value);
+  if (!decoded.ok) return { id: point.id, quality: 'bad', error: { code: 'BadValue', message: `point "${point.name}": ${decoded.message}` }, ts };
+  return { id: point.id, quality: q, value: decoded.value, ts };
 }

@@ -8,6 +8,7 @@ import { validateCommand } from './validate.ts';
 import { simulateCli } from './simulate.ts';
 import { demoCommand } from './demo.ts';
 import { cloudCommand } from './cloud.ts';
+import { newDriverCommand } from './new-driver.ts';
 
 const program = new Command()
   .name('fieldgate')
@@ -33,7 +34,7 @@ program
 
 program
   .command('simulate')
-  .description('serve simulated devices for the configuration (all Modbus devices, or one)')
+  .description('serve simulated devices for the configuration (every device whose protocol has a simulator, or one)')
   .option('-c, --config <dir>', 'configuration folder', 'conf')
   .option('-d, --device <name>', 'simulate only this device')
   .option('--seed <n>', 'seed of the value generators (default: simulator.yaml, else 1)', (v) => Number.parseInt(v, 10))
@@ -58,6 +59,15 @@ program
   .argument('[args...]')
   .action(async (args: string[]) => {
     process.exitCode = await cloudCommand(args);
+  });
+
+program
+  .command('new-driver')
+  .description('create a driver plugin package (descriptor, schemas, session, simulator stub, conformance test)')
+  .argument('<name>', 'driver id, e.g. kv')
+  .option('-d, --dir <dir>', 'where to create it (default: fieldgate-driver-<name>)')
+  .action(async (name: string, o: { dir?: string }) => {
+    process.exitCode = await newDriverCommand(name, o.dir ?? `fieldgate-driver-${name}`);
   });
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 /** `fieldgate simulate -c DIR [-d NAME]`: serve simulated devices from the configuration. */
-import { simulateCommand } from '../../../simulators/modbus/cli.ts';
+import { simulateCommand } from '../../../simulators/index.ts';
 
 export async function simulateCli(dir: string, device: string | undefined, seed: number | undefined): Promise<number> {
   try {

@@ -13,13 +13,18 @@ import { issueAt, parseYaml } from '../../devicemodel/schema/yaml.ts';
 import type { ParsedYaml } from '../../devicemodel/schema/yaml.ts';
 import { parseAt } from '../../devicemodel/schema/zod-issues.ts';
 import type { DriverDescriptor } from '../../drivers/sdk/types.ts';
-import { crossCheckGateway, driverInstanceSchema, gatewayFileSchema, resolveGatewayConfig } from './gateway-schema.ts';
-import type { GatewayConfig } from './gateway-schema.ts';
+import { crossCheckGateway, driverInstanceSchema, gatewayFileSchema, pluginEntrySchema, resolveGatewayConfig, resolvePluginEntry } from './gateway-schema.ts';
+import type { GatewayConfig, PluginConfig } from './gateway-schema.ts';
+import { loadPlugins } from '../plugins/loader.ts';
 
 /** Where drivers are found (the gateway's driver registry satisfies it). */
 export interface DriverLookup {
   get(id: string): Promise<DriverDescriptor<any, any> | undefined>;
   ids(): string[];
+  /** Who provides an id (for duplicate-id messages); needed only for `plugins:`. */
+  origin?(id: string): string | undefined;
+  /** Adds a plugin driver; returns a message when the id is taken. Needed only for `plugins:`. */
+  register?(id: string, loader: () => Promise<DriverDescriptor<any, any>>, origin: string): string | undefined;
 }
 
 /** Result of {@link loadConfig}. `notes` are hints that do not stop the gateway. */
@@ -107,6 +112,9 @@ export async function loadConfig(dirOrFile: string, registry: DriverLookup): Pro
     }
   }
 
+  // Plugins first: their schemas compile the instances below, exactly like built-ins.
+  issues.push(...(await registerPlugins(gw, config?.plugins ?? validPluginEntries(gw.data, absDir), absDir, registry)));
+
   const instances: CompiledInstance[] = [];
   const notes: ConfigIssue[] = [];
   const deviceOwner = new Map<string, string>();
@@ -172,4 +180,41 @@ export async function loadConfig(dirOrFile: string, registry: DriverLookup): Pro
   }
   if (issues.length > 0 || config === undefined) return { ok: false, issues };
   return { ok: true, config, instances, notes };
+}
+
+/** The plugin entries that parse, when gateway.yaml as a whole does not (to report them too). */
+function validPluginEntries(data: unknown, dir: string): PluginConfig[] {
+  const list = valueAt(data, ['plugins']);
+  const out: PluginConfig[] = [];
+  if (!Array.isArray(list)) return out;
+  list.forEach((p, i) => {
+    const r = pluginEntrySchema.safeParse(p);
+    if (r.success && (r.data.package === undefined) !== (r.data.path === undefined)) out.push(resolvePluginEntry(r.data, i, dir));
+  });
+  return out;
+}
+
+/** Loads the `plugins:` of gateway.yaml into the registry; one issue per refused plugin. */
+async function registerPlugins(gw: ParsedYaml, plugins: readonly PluginConfig[], dir: string, registry: DriverLookup): Promise<ConfigIssue[]> {
+  if (plugins.length === 0) return [];
+  const register = registry.register;
+  if (register === undefined) return [issueAt(gw, ['plugins'], 'plugins cannot be loaded here: this driver registry does not accept plugins')];
+  const issues: ConfigIssue[] = [];
+  // Ids of the gateway's own drivers are checked here; one registered by a plugin of an earlier
+  // load is checked by register() (same module and mode again is fine).
+  const builtIn = (id: string): string | undefined => {
+    const o = registry.origin?.(id) ?? (registry.ids().includes(id) ? 'a driver of this gateway' : undefined);
+    return o?.startsWith('plugin ') ? undefined : o;
+  };
+  const r = await loadPlugins(plugins, dir, builtIn);
+  for (const { index, error } of r.errors) {
+    const entry = plugins[index]!;
+    issues.push(issueAt(gw, ['plugins', entry.index, error.field], `${error.code}: ${error.message}`));
+  }
+  for (const p of r.plugins) {
+    const entry = plugins[p.index]!;
+    const taken = register.call(registry, p.id, () => Promise.resolve(p.descriptor), `plugin ${p.file} (${p.mode})`);
+    if (taken !== undefined) issues.push(issueAt(gw, ['plugins', entry.index, entry.path !== undefined ? 'path' : 'package'], `DuplicateDriverId: ${taken}`));
+  }
+  return issues;
 }

@@ -43,6 +43,13 @@ export function splitPropertyMap(
   properties: Record<string, unknown>,
   maxBytes: number,
 ): SplitResult {
+  // Common case first: no undefined values and the whole map fits in one message.
+  let plain = true;
+  for (const k in properties) if (properties[k] === undefined) plain = false;
+  if (plain) {
+    const text = stringifyJson(build(properties));
+    if (byteLength(text) <= maxBytes) return { payloads: [text], oversized: [] };
+  }
   const entries = Object.entries(properties).filter(([, v]) => v !== undefined);
   const whole = stringifyJson(build(Object.fromEntries(entries)));
   if (entries.length <= 1 || byteLength(whole) <= maxBytes) {

@@ -272,7 +272,7 @@ export class DeviceRuntime {
     const shadow: Record<string, { value?: AttributeValue; ts: number; quality: Quality }> = {};
     let n = 0;
     for (const [attr, s] of samples) {
-      this.current.set(attr, { ...s, ts: now });
+      this.current.set(attr, s.error === undefined ? { value: s.value, quality: s.quality, ts: now } : { value: s.value, quality: s.quality, error: s.error, ts: now });
       shadow[attr] = s.quality === 'bad' ? { ts: now, quality: 'bad' } : { value: s.value, ts: now, quality: s.quality };
       if (!publish || s.quality === 'bad') continue;
       if (this.policy.admit(attr, s, now)) {

@@ -16,6 +16,8 @@ export interface AttributeSample {
   readonly error?: PointError;
 }
 
+const BAD_INPUT = { quality: 'bad', value: 0 } as const;
+
 interface PointState {
   quality: Quality;
   value: PointValue | undefined;
@@ -26,6 +28,18 @@ export class Normalizer {
   private readonly points = new Map<string, PointState>();
   /** point id → indexes of the mappings that read it. */
   private readonly readers = new Map<string, number[]>();
+  /** The first bad input's error of the mapping being computed. */
+  private firstError: PointError | undefined;
+  /** Made once: a closure per call would cost an allocation per sample on the hot path. */
+  private readonly lookup = (id: string): { quality: Quality; value: PointValue } | undefined => {
+    const p = this.points.get(id);
+    if (p === undefined) return undefined;
+    if (p.quality === 'bad') {
+      this.firstError ??= p.error;
+      return BAD_INPUT;
+    }
+    return p as { quality: Quality; value: PointValue };
+  };
 
   constructor(
     private readonly mappings: readonly Mapping[],
@@ -47,12 +61,21 @@ export class Normalizer {
   ingest(results: readonly ReadResult[], all: boolean): Map<string, AttributeSample> {
     const touched = new Set<number>();
     for (const r of results) {
-      this.points.set(
-        r.id,
-        r.quality === 'bad'
-          ? { quality: 'bad', value: undefined, error: r.error }
-          : { quality: r.quality, value: r.value, error: undefined },
-      );
+      // Update in place: no allocation per sample once the point has been seen.
+      let p = this.points.get(r.id);
+      if (p === undefined) {
+        p = { quality: 'bad', value: undefined, error: undefined };
+        this.points.set(r.id, p);
+      }
+      if (r.quality === 'bad') {
+        p.quality = 'bad';
+        p.value = undefined;
+        p.error = r.error;
+      } else {
+        p.quality = r.quality;
+        p.value = r.value;
+        p.error = undefined;
+      }
       if (!all) for (const i of this.readers.get(r.id) ?? []) touched.add(i);
     }
     const out = new Map<string, AttributeSample>();
@@ -74,16 +97,9 @@ export class Normalizer {
   }
 
   private compute(m: Mapping): AttributeSample {
-    let firstError: PointError | undefined;
-    const mapped = applyMapping(m, (id) => {
-      const p = this.points.get(id);
-      if (p === undefined) return undefined;
-      if (p.quality === 'bad') {
-        firstError ??= p.error;
-        return { quality: 'bad', value: 0 };
-      }
-      return { quality: p.quality, value: p.value! };
-    });
+    this.firstError = undefined;
+    const mapped = applyMapping(m, this.lookup);
+    const firstError = this.firstError as PointError | undefined;
     if (mapped.quality === 'bad') {
       const reason = 'reason' in mapped ? mapped.reason : 'bad input';
       return { value: null, quality: 'bad', error: firstError ?? { code: 'Protocol', message: reason } };

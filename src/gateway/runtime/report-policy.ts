@@ -36,6 +36,8 @@ export interface Sample {
   readonly quality: Quality;
 }
 
+const NO_RULE: AttributeRule = { deviation: 0, deadband: 0, silentWin: 0 };
+
 /** Report-by-exception state of one device. */
 export class ReportPolicy {
   private readonly last = new Map<string, Last>();
@@ -48,8 +50,14 @@ export class ReportPolicy {
   /** Decides for one attribute, and records it as published when it passes. */
   admit(attribute: string, sample: Sample, now: number): boolean {
     const last = this.last.get(attribute);
-    if (last === undefined || this.due(attribute, sample, last, now)) {
+    if (last === undefined) {
       this.last.set(attribute, { value: sample.value, quality: sample.quality, at: now });
+      return true;
+    }
+    if (this.due(attribute, sample, last, now)) {
+      last.value = sample.value;
+      last.quality = sample.quality;
+      last.at = now;
       return true;
     }
     return false;
@@ -62,7 +70,7 @@ export class ReportPolicy {
 
   private due(attribute: string, sample: Sample, last: Last, now: number): boolean {
     if (sample.quality !== last.quality) return true;
-    const rule = this.rules.get(attribute) ?? { deviation: 0, deadband: 0, silentWin: 0 };
+    const rule = this.rules.get(attribute) ?? NO_RULE;
     const age = now - last.at;
     if (rule.silentWin > 0 && age >= rule.silentWin) return true;
     if (this.options.heartbeat > 0 && age >= this.options.heartbeat) return true;
