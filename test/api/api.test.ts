@@ -158,6 +158,15 @@ test('the OpenAPI document lists every route, and every route is served', async 
   assert.equal(doc.json.openapi, '3.1.0');
   for (const r of ROUTES) {
     assert.ok(doc.json.paths[r.path]?.[r.method], `${r.method} ${r.path} in the document`);
+    if (r.path === '/api/v1/events') {
+      // A stream: check that it opens, then hang up.
+      const ac = new AbortController();
+      const res = await fetch(base + r.path, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ac.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+      ac.abort();
+      continue;
+    }
     const res = await call(r.method.toUpperCase(), r.path.replace('{name}', 'boiler-1'), r.body ? {} : undefined);
     assert.notEqual(res.json?.error?.message, `no route ${r.method.toUpperCase()} ${r.path.replace('{name}', 'boiler-1')}`, `${r.method} ${r.path} is served`);
   }

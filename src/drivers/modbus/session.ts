@@ -81,6 +81,8 @@ export class ModbusSession implements Session<ModbusConnection, ModbusAddress> {
   readonly #pending = new Set<(e: DriverError) => void>();
   /** Per device name: point ids to read alone (their address broke a merged request). */
   readonly #isolated = new Map<string, Set<string>>();
+  /** Blocks of the lists planReads handed out, so read() does not plan them again. */
+  readonly #planned = new WeakMap<readonly MPoint[], ReadBlock>();
   /** Monotonic time the last frame finished, for the inter-frame silence on serial links. */
   #lastFrameEnd = Number.NEGATIVE_INFINITY;
 
@@ -105,11 +107,18 @@ export class ModbusSession implements Session<ModbusConnection, ModbusAddress> {
   }
 
   planReads(device: Device, points: readonly MPoint[]): MPoint[][] {
-    return planReads(points, limitsOf(device.connection), this.isolatedPoints(device.name)).map((b) => b.points.map((p) => p.point));
+    return planReads(points, limitsOf(device.connection), this.isolatedPoints(device.name)).map((b) => {
+      const list = b.points.map((p) => p.point);
+      // `read` gets this very array back from the gateway: keep its block so it is not planned twice.
+      this.#planned.set(list, b);
+      return list;
+    });
   }
 
   /** Reads the points (normally one planned block); one result per point. */
   async read(device: Device, points: readonly MPoint[], signal: AbortSignal): Promise<ReadResult[]> {
+    const planned = this.#planned.get(points);
+    if (planned !== undefined) return this.#readBlock(device, planned, signal);
     const out: ReadResult[] = [];
     for (const block of planReads(points, limitsOf(device.connection), this.isolatedPoints(device.name))) {
       out.push(...(await this.#readBlock(device, block, signal)));

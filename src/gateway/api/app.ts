@@ -14,10 +14,13 @@ import type { DeviceRuntime } from '../runtime/device.ts';
 import type { Gateway } from '../runtime/gateway.ts';
 import { logLevelBody, writeRequest } from './schemas.ts';
 import { openApiDocument } from './openapi.ts';
+import { mountConsole } from '../console/mount.ts';
 
 export interface ApiContext {
   readonly gateway: Gateway;
   readonly metrics: GatewayMetrics;
+  /** Aborted when the gateway stops (ends live streams at once). */
+  readonly signal?: AbortSignal;
   /** Bearer token required on every route but /health; undefined = none (loopback only). */
   readonly token?: string;
   readonly drivers: () => readonly { descriptor: DriverDescriptor<BaseConnection, unknown>; instances: string[]; devices: number }[];
@@ -108,6 +111,8 @@ export function createApi(ctx: ApiContext): Hono {
       persisting: gw.store.stats().persisting,
     }),
   );
+
+  mountConsole(app, ctx); // the web console: page before the auth middleware, its data routes check the token themselves
 
   // Everything else needs the token when one is set.
   app.use('*', async (c, next) => {

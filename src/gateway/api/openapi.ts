@@ -31,6 +31,8 @@ export const ROUTES: readonly Route[] = [
     ok: z.object({ written: z.array(z.string()), properties: props }),
     errors: [400, 404, 422, 503],
   },
+  { method: 'get', path: '/api/v1/devices/{name}/history', summary: 'Sparkline samples (last minutes) and online/offline history, kept while the console is in use', ok: z.object({}), errors: [404] },
+  { method: 'get', path: '/api/v1/events', summary: 'Server-sent events: values, lifecycle and status changes (query: device, types)', ok: 'text', errors: [404] },
   { method: 'get', path: '/api/v1/drivers', summary: 'Drivers in use with version, SDK range and capabilities', ok: z.array(driverInfo) },
   { method: 'get', path: '/api/v1/links', summary: 'Links (shared connections) with state machine state and counters', ok: z.array(linkInfo) },
   { method: 'get', path: '/api/v1/outbox', summary: 'Shadow store and cloud outbox statistics (depth, dropped, persisting)', ok: z.object({}) },

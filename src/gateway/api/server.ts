@@ -15,7 +15,15 @@ export function listenApi(app: Hono, host: string, port: number): Promise<ApiSer
       resolve({
         url: `http://${h}:${info.port}`,
         port: info.port,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () =>
+          new Promise<void>((r) => {
+            const srv = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            server.close(() => r());
+            // Idle keep-alive sockets would hold close() for seconds; open event streams get a
+            // moment to end cleanly (the console ends them when the gateway stops), then go.
+            srv.closeIdleConnections?.();
+            setTimeout(() => srv.closeAllConnections?.(), 1000).unref();
+          }),
       });
     });
     server.once('error', reject);

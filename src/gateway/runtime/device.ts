@@ -83,7 +83,8 @@ export class DeviceRuntime {
   private readonly policy: ReportPolicy;
   private online: boolean | undefined;
   private failures = 0;
-  private readonly current = new Map<string, AttributeSample & { ts: number }>();
+  /** Latest sample per attribute; entries are updated in place (no allocation per sample). */
+  private readonly current = new Map<string, { value: AttributeValue; quality: Quality; error?: PointError; ts: number }>();
   readonly counters: DeviceCounters = { polls: 0, failedPolls: 0, overruns: 0, pointsRead: 0, badPoints: 0, published: 0, writes: 0 };
   lastPollAt: number | undefined;
   lastError: PointError | undefined;
@@ -126,9 +127,9 @@ export class DeviceRuntime {
       return { results: this.points.map((p) => ({ id: p.id, quality: 'bad', error })), failed: true, error };
     }
     const blocks = session.planReads ? session.planReads(this.ref, this.points) : [this.points];
-    const settled = await Promise.allSettled(
-      blocks.map((block) => link.run((s) => s.read(this.ref, block, AbortSignal.timeout(this.ref.connection.timeout * 4 + 1000)), 'read', this.name)),
-    );
+    // One deadline for the whole poll (a timer per block costs more than the blocks' bookkeeping).
+    const signal = AbortSignal.timeout(this.ref.connection.timeout * (blocks.length + 3) + 1000);
+    const settled = await Promise.allSettled(blocks.map((block) => link.run((s) => s.read(this.ref, block, signal), 'read', this.name)));
     const results: ReadResult[] = [];
     let okBlocks = 0;
     let error: PointError | undefined;
@@ -272,7 +273,15 @@ export class DeviceRuntime {
     const shadow: Record<string, { value?: AttributeValue; ts: number; quality: Quality }> = {};
     let n = 0;
     for (const [attr, s] of samples) {
-      this.current.set(attr, s.error === undefined ? { value: s.value, quality: s.quality, ts: now } : { value: s.value, quality: s.quality, error: s.error, ts: now });
+      const cur = this.current.get(attr);
+      if (cur === undefined) this.current.set(attr, { value: s.value, quality: s.quality, ...(s.error ? { error: s.error } : {}), ts: now });
+      else {
+        cur.value = s.value;
+        cur.quality = s.quality;
+        if (s.error !== undefined) cur.error = s.error;
+        else if (cur.error !== undefined) delete cur.error;
+        cur.ts = now;
+      }
       shadow[attr] = s.quality === 'bad' ? { ts: now, quality: 'bad' } : { value: s.value, ts: now, quality: s.quality };
       if (!publish || s.quality === 'bad') continue;
       if (this.policy.admit(attr, s, now)) {

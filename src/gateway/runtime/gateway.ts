@@ -325,6 +325,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     const app = createApi({
       gateway,
       metrics,
+      signal: stopping.signal,
       ...(config.api.token !== undefined ? { token: config.api.token } : {}),
       drivers: () => fleet.drivers(),
       reload: () => gateway.reload(),
