@@ -47,6 +47,11 @@ export interface OpcuaSimulatorOptions {
   /** Server operation limits (Part 5 OperationLimits); 0 = no limit. */
   readonly maxNodesPerRead?: number;
   readonly maxNodesPerWrite?: number;
+  /**
+   * Connections (secure channels) and sessions the server accepts; node-opcua's default is 10
+   * connections per endpoint, too few for the benchmark's 100 sessions (default 100).
+   */
+  readonly maxConnections?: number;
   /** URIs of namespaces 2, 3, … (ns=1 is the server's own); missing ones get `urn:fieldgate:simulator:ns<n>`. */
   readonly namespaceUris?: readonly string[];
   /** PKI folder (server certificate, trusted clients); a temp dir when absent. */
@@ -180,7 +185,8 @@ export class OpcuaSimulator {
       securityPolicies: [...(modes.includes('None') ? ['None' as const] : []), ...policies].map((p) => SecurityPolicy[p]),
       allowAnonymous: o.allowAnonymous ?? users === undefined,
       ...(users !== undefined ? { userManager: { isValidUser: (u: string, p: string) => Object.hasOwn(users, u) && users[u] === p } } : {}),
-      serverCapabilities: { operationLimits: { maxNodesPerRead: o.maxNodesPerRead ?? 0, maxNodesPerWrite: o.maxNodesPerWrite ?? 0 } },
+      maxConnectionsPerEndpoint: o.maxConnections ?? 100,
+      serverCapabilities: { maxSessions: o.maxConnections ?? 100, operationLimits: { maxNodesPerRead: o.maxNodesPerRead ?? 0, maxNodesPerWrite: o.maxNodesPerWrite ?? 0 } },
       buildInfo: { productName: 'fieldgate OPC UA simulator', manufacturerName: 'fieldgate' },
       disableDiscovery: true,
     });

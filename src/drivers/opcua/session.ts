@@ -57,6 +57,15 @@ export function toOpcuaError(e: unknown, context: string, verdict?: TrustVerdict
         : "the server does not trust the gateway's application certificate: trust it on the server";
     return new DriverError('Config', `${context}: ${name} (${hint})`, { cause: e, detail: { status: name } });
   }
+  // node-opcua's client-side check that the endpoint offers the identity given (e.g. no
+  // anonymous policy on a server that wants a user): retrying cannot help.
+  const token = /Cannot find (\w+) user token policy/i.exec(message);
+  if (token !== null) {
+    return new DriverError('Config', `${context}: the server offers no ${token[1]!.toLowerCase()} user identity on this endpoint (set auth.username/password or certificate to one it accepts)`, {
+      cause: e,
+      detail: { reason: 'UserTokenPolicyNotOffered' },
+    });
+  }
   if (/cannot find endpoint|No endpoint|endpoint.*not found/i.test(message)) {
     return new DriverError('Config', `${context}: ${message}`, { cause: e, detail: { reason: 'NoMatchingEndpoint' } });
   }

@@ -9,6 +9,8 @@ import { simulateCli } from './simulate.ts';
 import { demoCommand } from './demo.ts';
 import { cloudCommand } from './cloud.ts';
 import { newDriverCommand } from './new-driver.ts';
+import { discoverCommand } from './discover.ts';
+import type { DiscoverCliOptions } from './discover.ts';
 
 const program = new Command()
   .name('fieldgate')
@@ -59,6 +61,30 @@ program
   .argument('[args...]')
   .action(async (args: string[]) => {
     process.exitCode = await cloudCommand(args);
+  });
+
+program
+  .command('discover')
+  .description('browse a device and print (or write into a folder) models.yml, access_template.yml and sub_devices.yml for what it finds')
+  .argument('<protocol>', 'protocol (opcua)')
+  .option('--endpoint <url>', 'OPC UA endpoint, e.g. opc.tcp://127.0.0.1:4840')
+  .option('--policy <policy>', 'security policy: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss')
+  .option('--mode <mode>', 'security mode: None, Sign, SignAndEncrypt (default SignAndEncrypt when a policy is given)')
+  .option('--username <name>', 'user name (anonymous when absent)')
+  .option('--password <secret>', 'password of --username')
+  .option('--trust <policy>', 'server certificate trust: tofu (default) or list')
+  .option('--trust-cert <thumbprint|file>', 'trusted server certificate (repeatable; implies --trust list)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--timeout <duration>', 'connect and request timeout, e.g. 10s')
+  .option('--depth <n>', 'levels below Objects to browse', '4')
+  .option('--limit <n>', 'stop after this many variables', '1000')
+  .option('--product <name>', 'device model name written', 'opcua-product')
+  .option('--template <name>', 'access template name written', 'opcua-template')
+  .option('--device <name>', 'sub-device name written', 'opcua-device-1')
+  .option('-o, --out <dir>', 'write the three files into this folder instead of stdout')
+  .option('--force', 'overwrite files in --out')
+  .option('--data-dir <dir>', "where the gateway's OPC UA certificate and pins live", 'data/drivers/opcua')
+  .action(async (protocol: string, o: DiscoverCliOptions) => {
+    process.exitCode = await discoverCommand(protocol, o);
   });
 
 program
