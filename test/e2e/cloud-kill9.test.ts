@@ -40,11 +40,17 @@ test('kill -9 during a cloud outage: the restarted gateway delivers everything i
     const written: number[] = [];
     // Wait until the gateway is up and polling.
     for (let i = 0; i < 100 && (await outbox()) < 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const seenByGateway = async () => {
+      const r = await fetch(`http://127.0.0.1:${apiPort}/api/v1/devices/meter-9/properties`).catch(() => undefined);
+      return r?.ok ? ((await r.json()) as { energy?: { value: number } }).energy?.value : undefined;
+    };
     for (let v = 1000; v < 1015; v++) {
       sim.device('meter-9').set('energy', v);
       written.push(v);
-      await new Promise((r) => setTimeout(r, 300));
+      // Hold each value until the gateway has read it (a loaded machine may poll late).
+      for (let i = 0; i < 200 && (await seenByGateway()) !== v; i++) await new Promise((r) => setTimeout(r, 50));
     }
+    await new Promise((r) => setTimeout(r, 200)); // one store batch (50 ms) and then some
     const stored = await outbox();
     assert.ok(stored >= 15, `outbox holds ${stored} messages before the kill`);
     child.kill('SIGKILL');

@@ -81,8 +81,13 @@ export class Recorder {
     });
   }
 
-  static async connect(url: string, topics: string[]): Promise<Recorder> {
-    const client = mqtt.connect(url, { clientId: `rec-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
+  /** `session`: a fixed client id with a persistent session (clean: false), resumed after reconnects. */
+  static async connect(url: string, topics: string[], session?: { clientId: string }): Promise<Recorder> {
+    const client = mqtt.connect(url, {
+      clientId: session?.clientId ?? `rec-${Math.random().toString(16).slice(2)}`,
+      clean: session === undefined,
+      reconnectPeriod: 200,
+    });
     await new Promise<void>((res, rej) => {
       client.once('connect', () => res());
       client.once('error', rej);

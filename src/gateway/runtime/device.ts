@@ -292,7 +292,9 @@ export class DeviceRuntime {
     if (samples.size > 0) this.opts.shadow?.reported(this.name, shadow);
     if (n > 0) {
       this.counters.published += n;
-      await this.opts.publisher.report(this.opts.device, props, now).catch((e: unknown) => {
+      // Never wait for the broker here: while it is down, messages queue in the broker link (in
+      // order) and polling goes on; a poll that waited for a PUBACK would stall the device.
+      void this.opts.publisher.report(this.opts.device, props, now).catch((e: unknown) => {
         this.opts.log.warn({ err: String(e) }, 'report not published');
       });
     }
@@ -303,7 +305,7 @@ export class DeviceRuntime {
     this.online = online;
     if (online) this.policy.reset();
     this.opts.log.info({ online, ...(error ? { code: error.code, error: error.message } : {}) }, 'device state');
-    await this.opts.publisher.lifecycle(this.opts.device, online, this.opts.clock.now()).catch((e: unknown) => {
+    void this.opts.publisher.lifecycle(this.opts.device, online, this.opts.clock.now()).catch((e: unknown) => {
       this.opts.log.warn({ err: String(e) }, 'lifecycle not published');
     });
     if (online) this.opts.onOnline?.(this);

@@ -253,8 +253,17 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     if (subs.size > 0) void link.subscribe([...subs].map(([topic, qos]) => ({ topic, qos }))).catch((e: unknown) => log.warn({ err: String(e) }, 'subscribe failed'));
   };
   // The retained status goes out on every (re)connect; the Will replaces it when the link dies.
-  link.onState((state) => {
-    if (state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
+  link.onState((state, previous) => {
+    if (state !== 'online') return;
+    void publisher.gatewayStatus(true).catch(() => undefined);
+    // After a reconnect (a broker restart loses what it held), say again where every device
+    // stands, so that baetyl-core and the cloud converge without waiting for a change.
+    if (previous === 'offline') {
+      const now = clock.now();
+      for (const d of fleet.devices.values()) {
+        if (d.isOnline !== undefined) void publisher.lifecycle(d.device, d.isOnline, now).catch(() => undefined);
+      }
+    }
   });
   if (link.state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
 

@@ -56,9 +56,10 @@ export async function startMosquitto(dir: string, port: number, extra: string[] 
   const conf = join(dir, 'mosquitto.conf');
   const lines = [
     `listener ${port} 127.0.0.1`,
-    ...extra,
     'allow_anonymous true',
-    'persistence false',
+    // `extra` may turn persistence on (it then comes later and wins).
+    ...(extra.some((l) => l.startsWith('persistence ')) ? [] : ['persistence false']),
+    ...extra,
     'log_dest stderr',
     'log_type error',
     'log_type warning',
