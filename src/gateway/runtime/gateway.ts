@@ -170,6 +170,8 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     if (Object.keys(delta).length === 0) return;
     const errors = await d.write(delta);
     if (errors.length > 0) log.warn({ device: name, errors }, 'desired values not written; they stay desired');
+    // The read-back report answers the cloud: write its batch now rather than in up to 50 ms.
+    store.flush();
   };
 
   if (config.cloud !== undefined) {

@@ -113,7 +113,8 @@ export class DesiredInbox {
     this.counters.accepted += accepted.length;
     this.counters.rejected += rejected.length;
     const status = rejected.length === 0 ? 'accepted' : accepted.length === 0 ? 'rejected' : 'partial';
-    this.answer(device, { ...base, status, accepted, rejected, desireVersion, timestamp: this.now() });
+    // The desire is stored (fsynced) above: start writing it to the device before the answer's
+    // own durable append, so the write does not wait for a second fsync.
     if (accepted.length > 0) {
       for (const l of this.applied) {
         try {
@@ -123,5 +124,6 @@ export class DesiredInbox {
         }
       }
     }
+    this.answer(device, { ...base, status, accepted, rejected, desireVersion, timestamp: this.now() });
   }
 }
