@@ -20,6 +20,7 @@ import type { ModbusSimulator } from './modbus/simulator.ts';
 import type { Iec104Stations } from './iec104/cli.ts';
 import type { OpcuaServers } from './opcua/cli.ts';
 import type { BacnetSimulator } from './bacnet/index.ts';
+import type { KvSimulator } from '../examples/driver-plugin/simulator/kv-simulator.ts';
 
 /** What every starter gets besides its devices. */
 export interface SimulatorContext {
@@ -41,6 +42,8 @@ export interface SimulatorHandles {
   iec104: Iec104Stations;
   opcua: OpcuaServers;
   bacnet: BacnetSimulator;
+  /** The example plugin's KV/1 instruments, one per port. */
+  kv: readonly KvSimulator[];
 }
 
 /** Starts the simulator of one driver for its devices; logs what it serves. */
@@ -88,6 +91,53 @@ export const SIMULATORS: { readonly [K in keyof SimulatorHandles]: SimulatorStar
     });
     for (const d of sim.devices()) ctx.log(`bacnet ${d.address} device ${d.deviceId}: ${d.name} (${d.objects().length} objects)`);
     return { handle: sim, stop: () => sim.stop() };
+  },
+  // The example plugin (examples/driver-plugin): one KV/1 instrument per accessConfig.kv port on
+  // 127.0.0.1, its keys those of the device's points, values from simulator.yaml generators by
+  // attribute (read-only floats default to a slow sine, so reports move).
+  kv: async (devices, ctx) => {
+    const { startKvSimulator } = await import('../examples/driver-plugin/simulator/kv-simulator.ts');
+    const { createGenerator } = await import('./common/generators.ts');
+    const text = (v: number | boolean | string): string => (typeof v === 'boolean' ? (v ? '1' : '0') : typeof v === 'number' ? String(Math.round(v * 100) / 100) : v);
+    const byPort = new Map<number, { names: string[]; keys: Record<string, { value: string; writable: boolean }>; gens: [string, (t: number) => number | boolean | string][] }>();
+    for (const d of devices) {
+      const port = Number(d.connection['port']);
+      const e = byPort.get(port) ?? { names: [], keys: {}, gens: [] };
+      byPort.set(port, e);
+      e.names.push(d.name);
+      for (const [i, p] of d.points.entries()) {
+        const key = (p.address as { key: string }).key;
+        const m = d.mappings.find((x) => x.kind === 'value' && x.pointIds[0] === p.id);
+        const attr = m === undefined ? undefined : d.model.get(m.attribute);
+        const spec = (m && ctx.generators[d.name]?.[m.attribute]) ?? ctx.generators[d.name]?.[p.name] ?? (p.type.startsWith('float') && attr?.mode !== 'rw' ? { kind: 'sine' as const, amplitude: 2, offset: 20 + 20 * i, period: '1m' } : undefined);
+        e.keys[key] = { value: p.type === 'string' ? `KV-${d.name}` : '0', writable: attr?.mode === 'rw' };
+        if (spec !== undefined) e.gens.push([key, createGenerator(spec, ctx.seed, { baseDir: ctx.baseDir })]);
+      }
+    }
+    const sims: KvSimulator[] = [];
+    const t0 = Date.now();
+    const timer = setInterval(() => {
+      for (const [i, e] of [...byPort.values()].entries()) for (const [key, g] of e.gens) sims[i]?.set(key, text(g(Date.now() - t0)));
+    }, ctx.tickMs ?? 1000);
+    try {
+      for (const [port, e] of byPort) {
+        const sim = await startKvSimulator({ host: '127.0.0.1', port, keys: e.keys });
+        sims.push(sim);
+        for (const [key, g] of e.gens) sim.set(key, text(g(0)));
+        ctx.log(`kv ${sim.host}:${sim.port}: ${e.names.join(', ')} (${Object.keys(e.keys).length} keys)`);
+      }
+    } catch (err) {
+      clearInterval(timer);
+      for (const sim of sims) await sim.close();
+      throw err;
+    }
+    return {
+      handle: sims,
+      stop: async () => {
+        clearInterval(timer);
+        for (const sim of sims) await sim.close();
+      },
+    };
   },
 };
 

@@ -47,7 +47,7 @@ export interface CollectOptions {
 }
 
 /** fieldgate's own files, relative to the repository root: what `bin/fieldgate.mjs` loads at run time. */
-export const SOURCE_ENTRIES = ['bin', 'src', 'simulators', 'console', 'conf', 'package.json', 'package-lock.json', 'README.md', 'LICENSE'] as const;
+export const SOURCE_ENTRIES = ['bin', 'src', 'simulators', 'console', 'conf', 'examples', 'package.json', 'package-lock.json', 'README.md', 'LICENSE'] as const;
 
 /** Files that never ship: local state, editor and OS litter. */
 function skipSourceFile(rel: string): boolean {

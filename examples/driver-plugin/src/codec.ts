@@ -12,7 +12,7 @@
  * Answers (OK/ERR) come in request order; EVT lines may come between them. Reasons: `unknown`
  * (no such key), `read-only`, `bad-value`, `bad-request`.
  */
-import type { PointType, PointValue } from 'fieldgate/sdk';
+import type { DecodeResult, PointType, PointValue } from 'fieldgate/sdk';
 
 /** Longest line either side may send, bytes including "\n". */
 export const MAX_LINE = 1024;
@@ -27,11 +27,12 @@ export type Reply =
   | { readonly type: 'OK' | 'EVT'; readonly key: string; readonly value: string }
   | { readonly type: 'ERR'; readonly key: string; readonly reason: string };
 
-/** A decoder's answer: a value and the bytes it used, "need more bytes", or what is wrong. */
-export type Decoded<T> =
-  | { readonly kind: 'ok'; readonly value: T; readonly consumed: number }
-  | { readonly kind: 'incomplete' }
-  | { readonly kind: 'error'; readonly error: string; readonly consumed: number };
+/**
+ * A decoder's answer (the SDK's DecodeResult): a value and the bytes it used, "need more bytes",
+ * or what is wrong. KV/1 errors always say how many bytes to skip (the bad line), so one bad
+ * line never costs the connection.
+ */
+export type Decoded<T> = DecodeResult<T>;
 
 /** One request as the bytes to send. */
 export function encodeRequest(r: Request): Buffer {

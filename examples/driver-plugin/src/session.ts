@@ -2,12 +2,14 @@
  * One TCP connection to a KV/1 instrument. Requests are pipelined and answered in order, so a
  * request that times out leaves the stream out of step: the session then reports itself lost
  * (the gateway reconnects it) instead of guessing which answer belongs to whom.
+ *
+ * The socket and the splitting of the byte stream into lines come from the SDK (`openTcp`,
+ * `FrameSplitter`); this file only matches answers to requests.
  */
-import net from 'node:net';
-import { DriverError } from 'fieldgate/sdk';
-import type { ConnectOptions, DeviceRef, Logger, Point, PointError, PointWrite, ReadResult, Session, Subscription, SubscriptionSink, WriteResult } from 'fieldgate/sdk';
+import { DriverError, FrameSplitter, openTcp } from 'fieldgate/sdk';
+import type { ByteStream, ConnectOptions, DeviceRef, Logger, Point, PointError, PointWrite, ReadResult, Session, Subscription, SubscriptionSink, WriteResult } from 'fieldgate/sdk';
 import type { KvAddress, KvConnection } from './address.ts';
-import { decodeReply, encodeRequest, formatValue, parseValue } from './codec.ts';
+import { MAX_LINE, decodeReply, encodeRequest, formatValue, parseValue } from './codec.ts';
 import type { Reply, Request } from './codec.ts';
 
 type KPoint = Point<KvAddress>;
@@ -35,57 +37,54 @@ function errCode(reason: string): PointError['code'] {
 
 export class KvSession implements Session<KvConnection, KvAddress> {
   private readonly pending: Pending[] = [];
-  private buf: Buffer = Buffer.alloc(0);
+  // decodeReply skips an over-long line itself; the bound is a second guard.
+  private readonly lines = new FrameSplitter(decodeReply, { maxBuffer: 4 * MAX_LINE });
   private closed = false;
   private readonly watches = new Map<string, Set<Watch>>();
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly stream: ByteStream,
     private readonly options: ConnectOptions,
     private readonly log: Logger,
   ) {
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => this.fail({ code: 'Offline', message: 'connection closed by the instrument' }));
-    socket.on('error', (e) => this.fail({ code: 'Offline', message: e.message }));
+    stream.onData((d) => this.onData(d));
+    stream.onClose((e) => this.fail({ code: e.code, message: e.message }));
   }
 
-  /** Connects within the connection's timeout (or until `options.signal` aborts). */
-  static open(c: KvConnection, options: ConnectOptions, log: Logger): Promise<KvSession> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: c.address, port: c.port });
-      socket.setNoDelay(true);
-      const done = (e?: DriverError): void => {
-        clearTimeout(timer);
-        options.signal.removeEventListener('abort', onAbort);
-        socket.off('error', onError);
-        if (e) {
-          socket.destroy();
-          reject(e);
-        } else resolve(new KvSession(socket, options, log));
-      };
-      const onError = (e: Error): void => done(new DriverError('Offline', `cannot connect to ${c.address}:${c.port}: ${e.message}`));
-      const onAbort = (): void => done(new DriverError('Offline', 'connect aborted'));
-      const timer = setTimeout(() => done(new DriverError('Timeout', `no connection to ${c.address}:${c.port} within ${c.timeout} ms`)), c.timeout);
-      socket.once('error', onError);
-      socket.once('connect', () => done());
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener('abort', onAbort, { once: true });
-    });
+  /**
+   * Connects within the connection's timeout (or until `options.signal` aborts): `Offline` when
+   * refused or aborted, `Timeout` past the deadline.
+   */
+  static async open(c: KvConnection, options: ConnectOptions, log: Logger): Promise<KvSession> {
+    // No signal to openTcp once open: the gateway closes the session itself (close()).
+    const connecting = new AbortController();
+    const onAbort = (): void => connecting.abort();
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const stream = await openTcp({ host: c.address, port: c.port, timeoutMs: c.timeout, signal: connecting.signal, noDelay: true });
+      return new KvSession(stream, options, log);
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async read(device: Device, points: readonly KPoint[], signal: AbortSignal): Promise<ReadResult[]> {
-    // One segment for the whole batch rather than one per GET line.
-    this.socket.cork();
-    const pending = points.map((p) => this.request({ op: 'GET', key: p.address.key }, device.connection.timeout, signal));
-    this.socket.uncork();
-    const answers = await Promise.all(pending);
+    // One write (one segment) for the whole batch rather than one per GET line.
+    const answers = await this.requests(
+      points.map((p): Request => ({ op: 'GET', key: p.address.key })),
+      device.connection.timeout,
+      signal,
+    );
     const ts = Date.now();
     return points.map((p, i) => this.toResult(p, answers[i]!, ts));
   }
 
   async write(device: Device, writes: readonly PointWrite<KvAddress>[], signal: AbortSignal): Promise<WriteResult[]> {
-    const answers = await Promise.all(
-      writes.map((w) => this.request({ op: 'SET', key: w.point.address.key, value: formatValue(w.value) }, device.connection.timeout, signal)),
+    const answers = await this.requests(
+      writes.map((w): Request => ({ op: 'SET', key: w.point.address.key, value: formatValue(w.value) })),
+      device.connection.timeout,
+      signal,
     );
     return writes.map((w, i): WriteResult => {
       const a = answers[i]!;
@@ -102,7 +101,7 @@ export class KvSession implements Session<KvConnection, KvAddress> {
       set.add(w);
     }
     const keys = [...new Set(points.map((p) => p.address.key))];
-    const first = await Promise.all(keys.map((key) => this.request({ op: 'SUB', key }, device.connection.timeout)));
+    const first = await this.requests(keys.map((key): Request => ({ op: 'SUB', key })), device.connection.timeout);
     const ts = Date.now();
     // The SUB answer carries the current value: deliver it, so a subscriber starts complete.
     sink.values(device.name, points.map((p) => this.toResult(p, first[keys.indexOf(p.address.key)]!, ts)));
@@ -110,7 +109,7 @@ export class KvSession implements Session<KvConnection, KvAddress> {
       close: async () => {
         for (const w of mine) this.watches.get(w.point.address.key)?.delete(w);
         const idle = keys.filter((k) => (this.watches.get(k)?.size ?? 0) === 0);
-        if (!this.closed) await Promise.all(idle.map((key) => this.request({ op: 'UNSUB', key }, device.connection.timeout).catch(() => undefined)));
+        if (!this.closed && idle.length > 0) await this.requests(idle.map((key): Request => ({ op: 'UNSUB', key })), device.connection.timeout).catch(() => undefined);
       },
     };
   }
@@ -120,11 +119,7 @@ export class KvSession implements Session<KvConnection, KvAddress> {
     this.closed = true;
     this.rejectAll(new DriverError('Offline', 'session closed'));
     this.watches.clear();
-    await new Promise<void>((resolve) => {
-      if (this.socket.destroyed) return resolve();
-      this.socket.once('close', () => resolve());
-      this.socket.destroy();
-    });
+    await this.stream.close();
   }
 
   private toResult(p: KPoint, a: Reply, ts: number): ReadResult {
@@ -133,27 +128,32 @@ export class KvSession implements Session<KvConnection, KvAddress> {
     return v.ok ? { id: p.id, quality: 'good', value: v.value, ts } : { id: p.id, quality: 'bad', error: { code: 'BadValue', message: v.error }, ts };
   }
 
-  private request(r: Request, timeout: number, signal?: AbortSignal): Promise<Reply> {
+  /** Sends the requests in one write; resolves with their answers, in order. */
+  private requests(rs: readonly Request[], timeout: number, signal?: AbortSignal): Promise<Reply[]> {
     if (this.closed) return Promise.reject(new DriverError('Offline', 'session closed'));
     if (signal?.aborted) return Promise.reject(new DriverError('Timeout', 'aborted'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Out of step from here on: give the link back to the gateway.
-        this.fail({ code: 'Timeout', message: `no answer to ${r.op} ${r.key} within ${timeout} ms` });
-      }, timeout);
-      this.pending.push({ resolve, reject, timer });
-      this.socket.write(encodeRequest(r));
-    });
+    // Encode first: a bad key throws before anything is queued or sent.
+    const bytes = rs.map((r) => encodeRequest(r));
+    const answers = rs.map(
+      (r) =>
+        new Promise<Reply>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            // Out of step from here on: give the link back to the gateway.
+            this.fail({ code: 'Timeout', message: `no answer to ${r.op} ${r.key} within ${timeout} ms` });
+          }, timeout);
+          this.pending.push({ resolve, reject, timer });
+        }),
+    );
+    this.stream.write(bytes);
+    return Promise.all(answers);
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    for (;;) {
-      const r = decodeReply(this.buf);
-      if (r.kind === 'incomplete') return;
-      this.buf = this.buf.subarray(r.consumed);
+    for (const r of this.lines.push(d)) {
+      if (this.closed) return; // failed on an earlier line of this chunk
       if (r.kind === 'error') {
         this.log.warn({ error: r.error }, 'kv: bad line');
+        if (r.fatal) this.fail({ code: 'Protocol', message: `instrument stream out of step: ${r.error}` });
         continue;
       }
       if (r.value.type === 'EVT') {
@@ -186,7 +186,7 @@ export class KvSession implements Session<KvConnection, KvAddress> {
     if (this.closed) return;
     this.closed = true;
     this.rejectAll(new DriverError(error.code, error.message));
-    this.socket.destroy();
+    void this.stream.close();
     this.options.onLost(error);
   }
 

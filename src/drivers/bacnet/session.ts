@@ -11,7 +11,7 @@
  *   Error of class services), then ReadProperty for that device. An answer too long for the
  *   device (abort: segmentation not supported / buffer overflow) halves the batch.
  */
-import { DriverError } from '../sdk/index.ts';
+import { DriverError, Gate } from '../sdk/index.ts';
 import type { ConnectOptions, DeviceRef, DriverContext, Point, PointWrite, ReadResult, Session, Subscription, SubscriptionSink, WriteResult } from '../sdk/index.ts';
 import { bacnetLinkKey, deviceEndpoint, hostPort } from './address.ts';
 import type { BacnetAddress, BacnetConnection } from './address.ts';
@@ -21,7 +21,6 @@ import { ARRAY_ALL, OBJECT_TYPES, PROP, SEGMENTATION } from './constants.ts';
 import { CovSubscription } from './cov.ts';
 import type { CovHost, CovPayload } from './cov.ts';
 import { isServiceUnsupported, isTooLong, pointError, toBacnetError } from './errors.ts';
-import { Gate } from './gate.ts';
 import { itemsOf, objectKey, planBatches } from './plan.ts';
 import type { BatchLimits, ReadItem } from './plan.ts';
 import type { UdpTransport } from './transport.ts';

@@ -10,12 +10,11 @@
  *   points found are remembered so later plans read them alone.
  */
 import { EventEmitter } from 'node:events';
-import { DriverError } from '../sdk/index.ts';
+import { DriverError, Gate } from '../sdk/index.ts';
 import type { ConnectOptions, DeviceRef, DriverContext, Point, PointError, PointWrite, ReadResult, Session, WriteResult } from '../sdk/index.ts';
 import type { ModbusAddress, ModbusConnection } from './address.ts';
 import { badResult, decodeBlock } from './decode.ts';
 import { toModbusError } from './errors.ts';
-import { Gate } from './gate.ts';
 import { blockOf, planReads } from './plan.ts';
 import type { PlanLimits, ReadBlock } from './plan.ts';
 import { destroyClient, linkKind, openClient } from './transport.ts';

@@ -11,6 +11,7 @@ import { cloudCommand } from './cloud.ts';
 import { newDriverCommand } from './new-driver.ts';
 import { discoverCommand } from './discover.ts';
 import type { DiscoverCliOptions } from './discover.ts';
+import { discoverBacnetCommand } from './discover-bacnet.ts';
 
 const program = new Command()
   .name('fieldgate')
@@ -66,7 +67,7 @@ program
 program
   .command('discover')
   .description('browse a device and print (or write into a folder) models.yml, access_template.yml and sub_devices.yml for what it finds')
-  .argument('<protocol>', 'protocol (opcua)')
+  .argument('<protocol>', 'protocol (opcua, bacnet)')
   .option('--endpoint <url>', 'OPC UA endpoint, e.g. opc.tcp://127.0.0.1:4840')
   .option('--policy <policy>', 'security policy: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss')
   .option('--mode <mode>', 'security mode: None, Sign, SignAndEncrypt (default SignAndEncrypt when a policy is given)')
@@ -77,13 +78,25 @@ program
   .option('--timeout <duration>', 'connect and request timeout, e.g. 10s')
   .option('--depth <n>', 'levels below Objects to browse', '4')
   .option('--limit <n>', 'stop after this many variables', '1000')
-  .option('--product <name>', 'device model name written', 'opcua-product')
-  .option('--template <name>', 'access template name written', 'opcua-template')
-  .option('--device <name>', 'sub-device name written', 'opcua-device-1')
+  .option('--product <name>', 'device model name written (default <protocol>-product)')
+  .option('--template <name>', 'access template name written (default <protocol>-template)')
+  .option('--device <name>', 'sub-device name written (default <protocol>-device-1)')
   .option('-o, --out <dir>', 'write the three files into this folder instead of stdout')
   .option('--force', 'overwrite files in --out')
   .option('--data-dir <dir>', "where the gateway's OPC UA certificate and pins live", 'data/drivers/opcua')
+  .option('--address <ip[:port]>', 'BACnet: unicast Who-Is target (repeatable)', (v: string, p: string[] = []) => [...p, v])
+  .option('--port <n>', 'BACnet: device UDP port when an address has none (47808)')
+  .option('--broadcast <ip[:port]>', 'BACnet: Who-Is target without --address (255.255.255.255)')
+  .option('--device-id <n>', 'BACnet: only this device instance')
+  .option('--interface <ip>', 'BACnet: local address to bind (written into sub_devices.yml)')
+  .option('--local-port <n>', 'BACnet: local UDP port (0 = any)')
+  .option('--wait <duration>', 'BACnet: how long to collect I-Am answers (3s)')
+  .option('--interval <duration>', 'BACnet: poll interval written into sub_devices.yml (5s)')
   .action(async (protocol: string, o: DiscoverCliOptions) => {
+    if (protocol === 'bacnet') {
+      process.exitCode = await discoverBacnetCommand(o as never);
+      return;
+    }
     process.exitCode = await discoverCommand(protocol, o);
   });
 

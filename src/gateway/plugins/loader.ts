@@ -11,6 +11,7 @@ import type { DriverDescriptor } from '../../drivers/sdk/index.ts';
 import { DescriptorShapeError, pickDescriptor } from './descriptor.ts';
 import { isolate } from './isolated.ts';
 import type { IsolationOptions } from './worker-host.ts';
+import { linkSdkPeer } from './peer.ts';
 import { PluginNotFound, resolvePlugin } from './resolve.ts';
 import { checkSdkVersion } from './version.ts';
 
@@ -72,6 +73,8 @@ export async function loadPlugin(entry: PluginEntry, baseDir: string): Promise<L
     if (e instanceof PluginNotFound) throw new PluginError('PluginNotFound', e.message, where);
     throw e;
   }
+  // A plugin folder that was never installed lacks its `fieldgate` peer: link this gateway in.
+  if (entry.path !== undefined) linkSdkPeer(file);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
