@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { baetylDriverLoader } from '../../src/gateway/baetyl-host/index.ts';
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
 import { createRegistry } from '../../src/gateway/drivers/registry.ts';
@@ -34,9 +33,13 @@ before(async () => {
   mkdirSync(inst);
   cpSync(FIXTURE, inst, { recursive: true });
   const mqttPort = await freePort();
-  writeFileSync(path.join(dir, 'gateway.yaml'), `node: e2e\nembeddedBroker: {host: 127.0.0.1, port: ${mqttPort}}\ndrivers:\n  - {name: custom-py, driver: custom, path: ./custom-py}\n`);
-  // The files say `visitor.custom` / `accessConfig.custom`: the driver is registered under that id.
-  const registry = createRegistry({ custom: baetylDriverLoader(inst, { driverName: 'custom-python' }) });
+  // `baetyl:` hosts the folder's own driver; the files say `visitor.custom` / `accessConfig.custom`,
+  // so the instance's driver id is `custom`. Nothing else is registered.
+  writeFileSync(
+    path.join(dir, 'gateway.yaml'),
+    `node: e2e\nembeddedBroker: {host: 127.0.0.1, port: ${mqttPort}}\napi: {port: 0}\ndrivers:\n  - {name: custom-py, driver: custom, path: ./custom-py, baetyl: {driverName: custom-python}}\n`,
+  );
+  const registry = createRegistry();
   const r = await loadConfig(dir, registry);
   if (!r.ok) throw new Error(formatIssues(r.issues));
   gateway = await startGateway({ config: r.config, instances: r.instances, registry, log: memoryLogger(lines) });

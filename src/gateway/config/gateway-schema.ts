@@ -82,6 +82,17 @@ export const driverInstanceSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** Start the built-in simulator for this instance's devices (demo and tests). */
   simulate: z.boolean().default(false),
+  /**
+   * The folder is a Baetyl process-mode driver (program.yml + its executable): fieldgate hosts it
+   * over the go-plugin gRPC protocol; `driver` is then the key its files use (`custom`, …).
+   */
+  baetyl: z
+    .strictObject({
+      entry: z.string().min(1).optional(),
+      driverName: z.string().min(1).optional(),
+      startTimeout: duration().optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -225,6 +236,8 @@ export interface DriverInstanceConfig {
   readonly driver: string;
   readonly path: string;
   readonly simulate: boolean;
+  /** Set when the folder is a Baetyl process-mode driver to host (see docs/baetyl-drivers.md). */
+  readonly baetyl?: { readonly entry?: string; readonly driverName?: string; readonly startTimeout?: number };
 }
 
 /** gateway.yaml, parsed, with defaults applied and paths absolute. */
@@ -298,7 +311,7 @@ export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, fi
       port: raw.api?.port ?? 8088,
       ...(raw.api?.token !== undefined ? { token: raw.api.token } : process.env.FIELDGATE_API_TOKEN ? { token: process.env.FIELDGATE_API_TOKEN } : {}),
     },
-    drivers: raw.drivers.map((d) => ({ name: d.name, driver: d.driver, path: abs(d.path ?? `./${d.name}`), simulate: d.simulate })),
+    drivers: raw.drivers.map((d) => ({ name: d.name, driver: d.driver, path: abs(d.path ?? `./${d.name}`), simulate: d.simulate, ...(d.baetyl ? { baetyl: d.baetyl } : {}) })),
     plugins: (raw.plugins ?? []).map((p, i) => resolvePluginEntry(p, i, dir)),
   };
 }

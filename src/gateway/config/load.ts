@@ -13,6 +13,7 @@ import { issueAt, parseYaml } from '../../devicemodel/schema/yaml.ts';
 import type { ParsedYaml } from '../../devicemodel/schema/yaml.ts';
 import { parseAt } from '../../devicemodel/schema/zod-issues.ts';
 import type { DriverDescriptor } from '../../drivers/sdk/types.ts';
+import { descriptorForInstance } from '../drivers/instance-driver.ts';
 import { crossCheckGateway, driverInstanceSchema, gatewayFileSchema, pluginEntrySchema, resolveGatewayConfig, resolvePluginEntry } from './gateway-schema.ts';
 import type { GatewayConfig, PluginConfig } from './gateway-schema.ts';
 import { loadPlugins } from '../plugins/loader.ts';
@@ -94,7 +95,7 @@ export async function loadConfig(dirOrFile: string, registry: DriverLookup): Pro
   const parsed = parseAt(gatewayFileSchema, gw.data ?? {}, gw, []);
   const cross = crossCheckGateway(gw.data).map((c) => issueAt(gw, c.path, c.message));
   let config: GatewayConfig | undefined;
-  let drivers: { name: string; driver: string; path?: string | undefined; index: number }[];
+  let drivers: { name: string; driver: string; path?: string | undefined; baetyl?: { entry?: string; driverName?: string; startTimeout?: number } | undefined; index: number }[];
   if (parsed.ok && cross.length === 0) {
     config = resolveGatewayConfig(parsed.value, path.resolve(absDir, path.basename(gw.path)));
     drivers = parsed.value.drivers.map((d, index) => ({ ...d, index }));
@@ -126,7 +127,7 @@ export async function loadConfig(dirOrFile: string, registry: DriverLookup): Pro
 
     let descriptor: DriverDescriptor<any, any> | undefined;
     try {
-      descriptor = await registry.get(d.driver);
+      descriptor = await descriptorForInstance({ driver: d.driver, path: absInst, ...(d.baetyl ? { baetyl: d.baetyl } : {}) }, registry);
       if (descriptor === undefined) {
         const known = registry.ids();
         issues.push(issueAt(gw, [...at, 'driver'], `unknown driver ${JSON.stringify(d.driver)}${didYouMean(d.driver, known) ? `${didYouMean(d.driver, known)} Known` : '; known'} drivers: ${known.join(', ') || '(none)'}`));

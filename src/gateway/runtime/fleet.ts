@@ -18,6 +18,8 @@ type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
 
 export interface FleetOptions {
   readonly registry: DriverRegistry;
+  /** The descriptor of an instance (default: the registry's driver of its id). */
+  readonly descriptorFor?: (inst: CompiledInstance) => Promise<DriverDescriptor<BaseConnection, unknown> | undefined>;
   readonly clock: Clock;
   readonly log: Logger;
   readonly dataDir: string;
@@ -155,7 +157,7 @@ export class Fleet {
   }
 
   private async openInstance(inst: CompiledInstance): Promise<InstanceState> {
-    const descriptor = (await this.opts.registry.get(inst.driver)) as AnyDescriptor | undefined;
+    const descriptor = (await (this.opts.descriptorFor?.(inst) ?? this.opts.registry.get(inst.driver))) as AnyDescriptor | undefined;
     if (descriptor === undefined) throw new Error(`driver ${inst.driver} of instance ${inst.name} is not available`);
     const ctx: DriverContext = {
       log: this.opts.log.child({ driver: descriptor.id, instance: inst.name }),

@@ -20,6 +20,7 @@ import type { DeviceRuntime } from './device.ts';
 import type { DevicePublisher } from './device.ts';
 import type { Link } from './link.ts';
 import { Fleet } from './fleet.ts';
+import { descriptorForInstance } from '../drivers/instance-driver.ts';
 import type { ReloadSummary } from './fleet.ts';
 import type { ConfigIssue } from '../../devicemodel/schema/issues.ts';
 import { openShadowStore } from '../../shadow/store.ts';
@@ -148,6 +149,10 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   };
   const fleet = new Fleet({
     registry: input.registry,
+    descriptorFor: (inst) => {
+      const cfg = config.drivers.find((d) => d.name === inst.name);
+      return cfg ? descriptorForInstance(cfg, input.registry) : input.registry.get(inst.driver);
+    },
     clock,
     log,
     dataDir: config.dataDir,
