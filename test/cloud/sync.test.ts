@@ -98,7 +98,8 @@ test('the drain is rate-limited and keeps at most maxInFlight unacknowledged', a
     // 200/s with a burst of 20: the last 80 need at least 400 ms after connecting.
     assert.ok(ms >= 400, `drained 100 rows in ${ms} ms at 200/s`);
     assert.ok(r.sync.counters.sent <= 100 + 5, `sent ${r.sync.counters.sent}`);
-    assert.ok(maxInFlight >= 1 && maxInFlight <= 5, `in flight at most 5, saw ${maxInFlight}`);
+    // Sampled every 20 ms, so a fast broker may show 0 in flight at every look; the cap is what matters.
+    assert.ok(maxInFlight <= 5, `in flight at most 5, saw ${maxInFlight}`);
     assert.deepEqual(r.cloud.device(NODE, 'd')!.history.map((h) => h.properties['n']), Array.from({ length: 100 }, (_, i) => i + 1));
   } finally {
     await r.close();
