@@ -69,3 +69,36 @@ test('reload applies only the difference; unchanged devices keep publishing with
     conf.cleanup();
   }
 });
+
+test('with reload.watch, editing sub_devices.yml applies the change by itself; a plan shows it first', async () => {
+  const [simPort, mqttPort] = [await freePort(), await freePort()];
+  const conf = writeConf({
+    gateway: `node: watch\nembeddedBroker: {host: 127.0.0.1, port: ${mqttPort}}\nreload: {watch: true, debounce: 200ms}\ndrivers:\n  - {name: modbus, driver: modbus}\n`,
+    models: 'm:\n  - {name: value, type: int32, mode: ro}\n',
+    template: TEMPLATE,
+    devices: devices(simPort, [['one', 1, '100ms'], ['two', 2, '100ms']]),
+  });
+  const { instances } = await load(conf.dir);
+  const sim = await startModbusSimulator({ devices: instances[0]!.devices, tickMs: 0 });
+  const subs = path.join(conf.dir, 'modbus/sub_devices.yml');
+  writeFileSync(subs, devices(simPort, [['one', 1, '100ms']]));
+  const { gateway, lines } = await startTestGateway(conf.dir);
+  try {
+    assert.deepEqual([...gateway.devices.keys()], ['one']);
+    // Stop the watcher's reload from racing the plan: write, then ask at once (debounce 200 ms).
+    writeFileSync(subs, devices(simPort, [['one', 1, '100ms'], ['two', 2, '100ms']]));
+    const plan = await gateway.planReload();
+    assert.ok(plan.ok && plan.added.includes('two') && plan.unchanged.includes('one'), JSON.stringify(plan));
+    const end = Date.now() + 10_000;
+    while (!gateway.devices.has('two') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(gateway.devices.has('two'), 'the watcher reloaded the configuration');
+    // The SQLite file under dataDir (inside the folder) is written all the time: no reloads from it.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual([...gateway.devices.keys()].sort(), ['one', 'two']);
+    assert.equal(lines.filter((l) => l.msg === 'configuration reloaded').length, 1, 'one reload, none from data files');
+  } finally {
+    await gateway.stop();
+    await sim.stop();
+    conf.cleanup();
+  }
+});

@@ -27,6 +27,8 @@ export interface ApiContext {
   readonly logLevel: { get(): string; set(level: string): void };
   /** Loads the configuration on disk and applies the difference (hot reload). */
   readonly reload: () => Promise<{ ok: true; added: string[]; removed: string[]; changed: string[]; unchanged: string[] } | { ok: false; issues: readonly ConfigIssue[] }>;
+  /** What a reload would change, without applying it. */
+  readonly planReload: ApiContext['reload'];
   /** Loads and compiles the configuration on disk without applying it. */
   readonly validate: () => Promise<{ ok: true; devices: number } | { ok: false; issues: readonly ConfigIssue[] }>;
 }
@@ -231,6 +233,12 @@ export function createApi(ctx: ApiContext): Hono {
   app.post('/api/v1/config/validate', async (c) => {
     const r = await ctx.validate();
     if (r.ok) return c.json({ ok: true, issues: [], devices: r.devices });
+    return c.json({ ok: false, issues: r.issues.map(issueJson) }, 422);
+  });
+
+  app.post('/api/v1/config/plan', async (c) => {
+    const r = await ctx.planReload();
+    if (r.ok) return c.json(r);
     return c.json({ ok: false, issues: r.issues.map(issueJson) }, 422);
   });
 

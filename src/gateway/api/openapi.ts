@@ -40,6 +40,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'put', path: '/api/v1/log/level', summary: 'Change the log level at run time', body: logLevelBody, ok: logLevelBody, errors: [400] },
   {
     method: 'post',
+    path: '/api/v1/config/plan',
+    summary: 'What a reload would change now (devices added, removed, changed, unchanged), without applying it',
+    ok: z.object({ ok: z.literal(true), added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),
+    errors: [422],
+  },
+  {
+    method: 'post',
     path: '/api/v1/config/reload',
     summary: 'Apply the configuration on disk: only changed devices restart; an invalid one is refused as a whole and the running one stays',
     ok: z.object({ ok: z.literal(true), added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()), unchanged: z.array(z.string()) }),

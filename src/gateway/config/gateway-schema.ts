@@ -135,6 +135,10 @@ export const gatewayFileSchema = z
     offlineAfter: z.number().int().min(1).max(100).optional(),
     drivers: z.array(driverInstanceSchema).default([]),
     api: apiSchema.optional(),
+    /** Reload the configuration when its YAML files change (besides SIGHUP and the API). */
+    reload: z
+      .strictObject({ watch: z.boolean().default(false), debounce: duration().default(1000) })
+      .optional(),
     /** The cloud hub: shadows and lifecycle go up through the durable outbox; desired values come down. */
     cloud: cloudSchema.optional(),
     /** Driver plugins (absent = none); see docs/plugins.md. */
@@ -263,6 +267,8 @@ export interface GatewayConfig {
   readonly drivers: readonly DriverInstanceConfig[];
   /** REST API, metrics and console (default: on, 127.0.0.1:8088, no token). */
   readonly api: ApiConfig;
+  /** Reload on file change (default: off; SIGHUP and the API always work). */
+  readonly reload: { readonly watch: boolean; readonly debounce: number };
   /** The cloud hub; absent = no cloud sync (shadows are still kept). */
   readonly cloud?: CloudConfig;
   /** Driver plugins, in file order (empty when none). */
@@ -305,6 +311,7 @@ export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, fi
           },
         }
       : {}),
+    reload: { watch: raw.reload?.watch ?? false, debounce: raw.reload?.debounce ?? 1000 },
     api: {
       enabled: raw.api?.enabled ?? true,
       host: raw.api?.host ?? '127.0.0.1',

@@ -148,6 +148,21 @@ export class Fleet {
     return summary;
   }
 
+  /** What {@link apply} would do with `instances`, without doing it. */
+  plan(instances: readonly CompiledInstance[]): ReloadSummary {
+    const next = new Map<string, string>();
+    for (const inst of instances) for (const d of inst.devices) next.set(d.name, fingerprint(inst, d));
+    const summary: ReloadSummary = { added: [], removed: [], changed: [], unchanged: [] };
+    for (const name of this.devices.keys()) {
+      const f = next.get(name);
+      if (f === undefined) summary.removed.push(name);
+      else if (f !== this.fingerprints.get(name)) summary.changed.push(name);
+      else summary.unchanged.push(name);
+    }
+    for (const name of next.keys()) if (!this.devices.has(name)) summary.added.push(name);
+    return summary;
+  }
+
   /** Stops every timer and closes links and drivers; publishes nothing (the caller does). */
   async stop(): Promise<void> {
     for (const t of this.timers.values()) t.stop();

@@ -20,6 +20,7 @@ import type { DeviceRuntime } from './device.ts';
 import type { DevicePublisher } from './device.ts';
 import type { Link } from './link.ts';
 import { Fleet } from './fleet.ts';
+import { watchConfig } from './watch.ts';
 import { descriptorForInstance } from '../drivers/instance-driver.ts';
 import type { ReloadSummary } from './fleet.ts';
 import type { ConfigIssue } from '../../devicemodel/schema/issues.ts';
@@ -40,7 +41,7 @@ export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; issues:
 
 /** gateway.yaml keys that a reload cannot change. */
 function restartNeeded(a: GatewayConfig, b: GatewayConfig): string[] {
-  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'cloud', 'heartbeat', 'onChangeOnly', 'offlineAfter'] as const;
+  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'cloud', 'heartbeat', 'onChangeOnly', 'offlineAfter', 'reload'] as const;
   return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
@@ -79,6 +80,8 @@ export interface Gateway {
    * An invalid configuration, or a change of settings that need a restart, is refused as a whole.
    */
   reload(): Promise<ReloadResult>;
+  /** What {@link reload} would change now, without changing it. */
+  planReload(): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -279,11 +282,19 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   subscribeDownlink(input.instances.flatMap((i) => i.devices));
   const links = fleet.links;
   metrics.bind({ devices, links, broker: link, store });
+  let reloading: Promise<unknown> = Promise.resolve();
 
   let stopped = false;
   const handle: Omit<Gateway, 'api'> = {
     linkOfDevice: (name) => fleet.linkOf(name),
     drivers: () => fleet.drivers(),
+    async planReload() {
+      const r = await loadConfig(config.dir, input.registry);
+      if (!r.ok) return { ok: false, issues: r.issues };
+      const fixed = restartNeeded(config, r.config);
+      if (fixed.length > 0) return { ok: false, issues: fixed.map((k) => ({ file: r.config.file, path: [k], message: `${k} changed: restart the gateway to apply it (reload applies devices only)` })) };
+      return { ok: true, ...fleet.plan(r.instances) };
+    },
     async reload() {
       const r = await loadConfig(config.dir, input.registry);
       if (!r.ok) {
@@ -345,6 +356,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       ...(config.api.token !== undefined ? { token: config.api.token } : {}),
       drivers: () => fleet.drivers(),
       reload: () => gateway.reload(),
+      planReload: () => gateway.planReload(),
       logLevel: input.logLevel ?? { get: () => level, set: (l) => void (level = l) },
       validate: async () => {
         const r = await loadConfig(config.dir, input.registry);
@@ -357,6 +369,14 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     } catch (e) {
       log.error({ err: String(e), host: config.api.host, port: config.api.port }, 'REST API not started (port in use?); the gateway runs without it');
     }
+  }
+  if (config.reload.watch) {
+    const w = watchConfig(config.dir, config.reload.debounce, (files) => {
+      log.info({ files }, 'configuration files changed; reloading');
+      // One reload at a time, in order.
+      reloading = reloading.then(() => gateway.reload()).catch((e: unknown) => log.error({ err: String(e) }, 'reload failed'));
+    });
+    stopping.signal.addEventListener('abort', () => w.close(), { once: true });
   }
   log.info({ devices: devices.size, links: links.size, broker: url }, 'gateway started');
   return gateway;
