@@ -76,3 +76,40 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
 function isErrorBody(x: unknown): x is ApiErrorBody {
   return typeof x === 'object' && x !== null && 'error' in x && typeof (x as { error: unknown }).error === 'object';
 }
+
+/** A problem in the configuration on disk, as the API reports it. */
+export interface ConfigIssue {
+  file: string;
+  path: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/**
+ * What a reload would change (`/config/plan`) or did change (`/config/reload`): device names
+ * per fate, or the issues that made the gateway refuse the configuration (HTTP 422).
+ */
+export type ReloadResult =
+  | { ok: true; added: string[]; removed: string[]; changed: string[]; unchanged: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** POSTs to a config endpoint whose 422 answer carries issues in the same shape as its 200. */
+async function configCall(path: string, signal?: AbortSignal): Promise<ReloadResult> {
+  try {
+    return await api<ReloadResult>('POST', path, undefined, signal);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 422 && typeof e.raw === 'object' && e.raw !== null && 'issues' in e.raw) return e.raw as ReloadResult;
+    throw e;
+  }
+}
+
+/** What a reload would change now; nothing is applied. */
+export function planConfig(signal?: AbortSignal): Promise<ReloadResult> {
+  return configCall('/api/v1/config/plan', signal);
+}
+
+/** Loads the configuration on disk and applies it (only changed devices restart). */
+export function reloadConfig(signal?: AbortSignal): Promise<ReloadResult> {
+  return configCall('/api/v1/config/reload', signal);
+}

@@ -99,8 +99,13 @@ test('a handler that throws rejects every property with the reason; nothing is s
     r.sync.onDesired(async () => {
       throw new Error('device model not loaded');
     });
-    r.cloud.sendDesired(NODE, 'x', { a: 1 }, undefined);
-    await r.cloud.waitFor(() => (r.cloud.device(NODE, 'x')?.answers.length ?? 0) === 1, 5000, 'answer');
+    // The edge subscribes right after connecting; on a loaded machine the first document can
+    // arrive before its SUBACK and find no subscriber. Send again until answered (bounded).
+    for (let i = 0; i < 10 && (r.cloud.device(NODE, 'x')?.answers.length ?? 0) === 0; i++) {
+      r.cloud.sendDesired(NODE, 'x', { a: 1 }, undefined);
+      await r.cloud.waitFor(() => (r.cloud.device(NODE, 'x')?.answers.length ?? 0) >= 1, 1000, 'answer').catch(() => undefined);
+    }
+    await r.cloud.waitFor(() => (r.cloud.device(NODE, 'x')?.answers.length ?? 0) >= 1, 5000, 'answer');
     const a = r.cloud.device(NODE, 'x')!.answers[0]!;
     assert.equal(a.status, 'rejected');
     assert.deepEqual(a.rejected, [{ property: 'a', reason: 'validation failed: device model not loaded' }]);

@@ -12,6 +12,8 @@ export interface ConsoleRig {
   readonly gateway: Gateway;
   readonly sim: ModbusSimulator;
   readonly base: string;
+  /** The gateway's configuration folder (its driver instance's files are under modbus/). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startRig(opts: { token?: string } = {}): Promise<ConsoleRi
     gateway,
     sim,
     base: gateway.api.url,
+    dir: conf.dir,
     async stop() {
       await gateway.stop();
       await sim.stop();
