@@ -149,6 +149,8 @@ test('metrics expose the counters after a run', async () => {
   assert.match(m.json, /fieldgate_device_online\{driver="modbus",device="boiler-1"\} 1/);
   assert.match(m.json, /fieldgate_link_state\{link="plant\/tcp:127\.0\.0\.1:\d+:mbap",state="online"\} 1/);
   assert.match(m.json, /fieldgate_mqtt_online 1/);
+  assert.match(m.json, /fieldgate_outbox_oldest_age_seconds 0/);
+  assert.match(m.json, /# TYPE fieldgate_point_errors_total counter/);
   assert.match(m.json, /fieldgate_nodejs_eventloop_lag_p99_seconds/);
   assert.match(m.json, /fieldgate_process_resident_memory_bytes/);
 });

@@ -71,6 +71,27 @@ export function createMetrics(): GatewayMetrics {
   perDevice('fieldgate_writes_total', 'Write commands sent to the device', (d) => d.counters.writes);
   perDevice('fieldgate_device_online', '1 when the device is online', (d) => (d.isOnline ? 1 : 0), 'gauge');
 
+  new client.Counter({
+    name: 'fieldgate_point_errors_total',
+    help: 'Bad point results by error code',
+    labelNames: ['driver', 'device', 'code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const d of source?.devices.values() ?? []) {
+        for (const [code, n] of d.errorsByCode) this.inc({ driver: d.device.driver, device: d.name, code }, n);
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'fieldgate_outbox_oldest_age_seconds',
+    help: 'Age of the oldest cloud outbox message waiting for an acknowledgement (0 when empty)',
+    registers: [registry],
+    collect() {
+      const oldest = source?.store.peek(1)[0];
+      this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.createdAt) / 1000));
+    },
+  });
   new client.Gauge({
     name: 'fieldgate_link_state',
     help: 'Link state machine: 1 for the current state',

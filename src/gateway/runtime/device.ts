@@ -86,6 +86,8 @@ export class DeviceRuntime {
   /** Latest sample per attribute; entries are updated in place (no allocation per sample). */
   private readonly current = new Map<string, { value: AttributeValue; quality: Quality; error?: PointError; ts: number }>();
   readonly counters: DeviceCounters = { polls: 0, failedPolls: 0, overruns: 0, pointsRead: 0, badPoints: 0, published: 0, writes: 0 };
+  /** Bad point results by error code (Timeout, Exception, BadAddress…), for metrics. */
+  readonly errorsByCode = new Map<string, number>();
   lastPollAt: number | undefined;
   lastError: PointError | undefined;
 
@@ -264,7 +266,11 @@ export class DeviceRuntime {
 
   private count(results: readonly ReadResult[]): void {
     this.counters.pointsRead += results.length;
-    for (const r of results) if (r.quality === 'bad') this.counters.badPoints++;
+    for (const r of results) {
+      if (r.quality !== 'bad') continue;
+      this.counters.badPoints++;
+      this.errorsByCode.set(r.error.code, (this.errorsByCode.get(r.error.code) ?? 0) + 1);
+    }
   }
 
   private async ingest(results: readonly ReadResult[], now: number, all: boolean, publish: boolean): Promise<void> {
