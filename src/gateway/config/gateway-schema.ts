@@ -135,6 +135,8 @@ export const gatewayFileSchema = z
     offlineAfter: z.number().int().min(1).max(100).optional(),
     drivers: z.array(driverInstanceSchema).default([]),
     api: apiSchema.optional(),
+    /** The SQLite file in dataDir: an optional size cap (bytes) for small disks; past it the gateway keeps serving live data and says it is not persisting. */
+    storage: z.strictObject({ maxBytes: z.number().int().min(65_536).optional() }).optional(),
     /** Reload the configuration when its YAML files change (besides SIGHUP and the API). */
     reload: z
       .strictObject({ watch: z.boolean().default(false), debounce: duration().default(1000) })
@@ -267,6 +269,8 @@ export interface GatewayConfig {
   readonly drivers: readonly DriverInstanceConfig[];
   /** REST API, metrics and console (default: on, 127.0.0.1:8088, no token). */
   readonly api: ApiConfig;
+  /** Cap on the SQLite file (bytes); undefined = the disk is the limit. */
+  readonly storage: { readonly maxBytes?: number };
   /** Reload on file change (default: off; SIGHUP and the API always work). */
   readonly reload: { readonly watch: boolean; readonly debounce: number };
   /** The cloud hub; absent = no cloud sync (shadows are still kept). */
@@ -312,6 +316,7 @@ export function resolveGatewayConfig(raw: z.output<typeof gatewayFileSchema>, fi
         }
       : {}),
     reload: { watch: raw.reload?.watch ?? false, debounce: raw.reload?.debounce ?? 1000 },
+    storage: raw.storage?.maxBytes !== undefined ? { maxBytes: raw.storage.maxBytes } : {},
     api: {
       enabled: raw.api?.enabled ?? true,
       host: raw.api?.host ?? '127.0.0.1',

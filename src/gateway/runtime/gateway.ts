@@ -41,7 +41,7 @@ export type ReloadResult = ({ ok: true } & ReloadSummary) | { ok: false; issues:
 
 /** gateway.yaml keys that a reload cannot change. */
 function restartNeeded(a: GatewayConfig, b: GatewayConfig): string[] {
-  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'cloud', 'heartbeat', 'onChangeOnly', 'offlineAfter', 'reload'] as const;
+  const keys = ['node', 'dataDir', 'broker', 'embeddedBroker', 'maxPayload', 'api', 'cloud', 'heartbeat', 'onChangeOnly', 'offlineAfter', 'reload', 'storage'] as const;
   return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
@@ -94,6 +94,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   const store = openShadowStore(path.join(config.dataDir, 'fieldgate.db'), {
     // The cloud sync enforces its own bounds below this one (see CloudSync limits).
     outboxMax: Math.max(1_000_000, (config.cloud?.outbox.maxRows ?? 0) * 2),
+    ...(config.storage.maxBytes !== undefined ? { maxDbBytes: config.storage.maxBytes } : {}),
     onError: (e) => log.error({ code: e.code, err: e.message }, 'shadow store is not persisting; live data continues'),
   });
   let sync: CloudSync | undefined;
@@ -338,7 +339,12 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       await publisher.gatewayStatus(false).catch(() => undefined);
       await link.close();
       await embeddedClose?.();
-      store.close();
+      try {
+        store.close();
+      } catch (e) {
+        // The last batch could not be written (disk full): what was committed before stays.
+        log.error({ err: e instanceof Error ? e.message : String(e) }, 'shadow store: last batch not written at stop');
+      }
       log.info('gateway stopped');
     },
   };
