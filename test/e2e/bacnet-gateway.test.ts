@@ -178,6 +178,8 @@ test('a delta becomes a WriteProperty at the configured priority; the relinquish
   const since = Date.now();
   await rec.publish('thing/ahu/ahu-1/property/invoke', delta('ahu-1', { damper: 42.5, enable: true }));
   await eventually(() => damper.activePriority() === 8, 5000, 'damper commanded at priority 8');
+  // The two writes go one after the other: wait for the second as well.
+  await eventually(() => sd.writes.some((x) => x.object === '5:7'), 5000, 'enable written');
   assert.deepEqual(damper.presentValue(), { type: 4, value: 42.5 });
   const w = sd.writes.filter((x) => x.object === '1:6');
   assert.deepEqual(w.map((x) => [x.priority, x.tag, x.value, x.ok]), [[8, 4, 42.5, true]]);
