@@ -71,6 +71,9 @@ export interface DeviceOptions {
   readonly onOnline?: (device: DeviceRuntime) => void;
 }
 
+/** How long pushed values are gathered into one report (ms). */
+const PUSH_WINDOW_MS = 20;
+
 const INT_POINT = new Set(['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
 export class DeviceRuntime {
@@ -86,6 +89,8 @@ export class DeviceRuntime {
   /** Latest sample per attribute; entries are updated in place (no allocation per sample). */
   private readonly current = new Map<string, { value: AttributeValue; quality: Quality; error?: PointError; ts: number }>();
   readonly counters: DeviceCounters = { polls: 0, failedPolls: 0, overruns: 0, pointsRead: 0, badPoints: 0, published: 0, writes: 0 };
+  private readonly pendingPush = new Map<string, ReadResult>();
+  private pushTimer: unknown;
   /** Bad point results by error code (Timeout, Exception, BadAddress…), for metrics. */
   readonly errorsByCode = new Map<string, number>();
   lastPollAt: number | undefined;
@@ -173,7 +178,17 @@ export class DeviceRuntime {
   async pushed(results: readonly ReadResult[]): Promise<void> {
     this.count(results);
     if (this.online !== true) await this.setOnline(true, undefined);
-    await this.ingest(results, this.opts.clock.now(), false, true);
+    // Pushes come in bursts (one IEC 104 ASDU, one OPC UA notification, one COV at a time):
+    // gather what arrives within PUSH_WINDOW_MS into one report instead of one message each.
+    for (const r of results) this.pendingPush.set(r.id, r);
+    if (this.pushTimer !== undefined) return;
+    this.pushTimer = this.opts.clock.setTimeout(() => {
+      this.pushTimer = undefined;
+      const batch = [...this.pendingPush.values()];
+      this.pendingPush.clear();
+      // After a stop the store may be closed: a late batch is dropped, never an unhandled rejection.
+      this.ingest(batch, this.opts.clock.now(), false, true).catch((e: unknown) => this.opts.log.debug({ err: String(e) }, 'pushed values dropped'));
+    }, PUSH_WINDOW_MS);
   }
 
   /** The link went down: the device is offline at once. */

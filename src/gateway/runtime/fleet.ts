@@ -279,7 +279,7 @@ export class Fleet {
     const log = this.opts.log;
     session
       .subscribe(d.ref, points, {
-        values: (_device, results) => void d.pushed(results),
+        values: (_device, results) => void d.pushed(results).catch((e: unknown) => log.debug({ device: d.name, err: String(e) }, 'pushed values dropped')),
         error: (_device, error) => log.warn({ device: d.name, code: error.code, error: error.message }, 'subscription error'),
       })
       .then(
