@@ -14,7 +14,7 @@ import type { PointType, PointValue, Quality } from '../../devicemodel/types.ts'
 import type { DriverErrorCode, DriverErrorDetail } from './errors.ts';
 
 /** Semver of this API. A driver declares the range it was built for in `sdkVersion`. */
-export const SDK_VERSION = '1.0.0';
+export const SDK_VERSION = '1.1.0';
 
 /** Fields every connection schema must produce (durations already in milliseconds). */
 export interface BaseConnection {
@@ -72,6 +72,12 @@ export interface SubscriptionSink {
   values(device: string, results: readonly ReadResult[]): void;
   /** The subscription broke; the gateway treats it as a lost link and resubscribes after reconnect. */
   error(device: string, error: PointError): void;
+  /**
+   * Events the device raised (ONVIF motion, tampering, alarms): event id → payload. The gateway
+   * publishes them as `thing.event.post` on the device's `eventReport` topic. Since SDK 1.1.0;
+   * a driver written for 1.0 simply never calls it.
+   */
+  event?(device: string, events: Readonly<Record<string, unknown>>, ts?: number): void;
 }
 
 /** Handle to stop a subscription. */

@@ -49,6 +49,7 @@ export type WorkerMessage =
   | { readonly t: 'err'; readonly id: number; readonly error: PointError }
   | { readonly t: 'lost'; readonly session: number; readonly error: PointError }
   | { readonly t: 'push'; readonly sub: number; readonly device: string; readonly results: readonly ReadResult[] }
+  | { readonly t: 'event'; readonly sub: number; readonly device: string; readonly events: Record<string, unknown>; readonly ts?: number }
   | { readonly t: 'subError'; readonly sub: number; readonly device: string; readonly error: PointError }
   | { readonly t: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly bindings: Record<string, unknown>; readonly obj: unknown; readonly msg?: string }
   | { readonly t: 'metric'; readonly name: string; readonly labels?: Record<string, string>; readonly by?: number };

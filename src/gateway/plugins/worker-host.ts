@@ -256,6 +256,9 @@ export class WorkerHost {
       case 'push':
         this.sinks.get(m.sub)?.sink.values(m.device, m.results);
         return;
+      case 'event':
+        this.sinks.get(m.sub)?.sink.event?.(m.device, m.events, m.ts);
+        return;
       case 'subError':
         this.sinks.get(m.sub)?.sink.error(m.device, m.error);
         return;

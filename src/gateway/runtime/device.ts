@@ -29,6 +29,8 @@ export interface DevicePublisher {
   report(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
   lifecycle(device: CompiledDevice, online: boolean, ts: number): Promise<void>;
   getReport(device: CompiledDevice, properties: Record<string, AttributeValue>, ts: number): Promise<void>;
+  /** `thing.event.post`: events the device raised. */
+  event?(device: CompiledDevice, events: Record<string, unknown>, ts: number): Promise<void>;
 }
 
 /** Where every sample goes before the report policy: the shadow store (and from there the cloud). */
@@ -172,6 +174,12 @@ export class DeviceRuntime {
     this.failures = 0;
     await this.setOnline(true, undefined);
     await this.ingest(results, now, true, true);
+  }
+
+  /** Events the device raised: published as they come (events are not merged like values). */
+  async raised(events: Readonly<Record<string, unknown>>, ts?: number): Promise<void> {
+    if (this.opts.publisher.event === undefined || Object.keys(events).length === 0) return;
+    await this.opts.publisher.event(this.opts.device, { ...events }, ts ?? this.opts.clock.now());
   }
 
   /** Values pushed by a subscription. */

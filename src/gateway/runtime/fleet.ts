@@ -281,6 +281,8 @@ export class Fleet {
       .subscribe(d.ref, points, {
         values: (_device, results) => void d.pushed(results).catch((e: unknown) => log.debug({ device: d.name, err: String(e) }, 'pushed values dropped')),
         error: (_device, error) => log.warn({ device: d.name, code: error.code, error: error.message }, 'subscription error'),
+        event: (_device, events, ts) =>
+          void d.raised(events, ts).catch((e: unknown) => log.warn({ device: d.name, err: String(e) }, 'event not published')),
       })
       .then(
         (sub) => {

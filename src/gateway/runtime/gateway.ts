@@ -150,6 +150,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
       return publisher.lifecycle(d, online, ts);
     },
     getReport: (d, props, ts) => publisher.getReport(d, props, ts),
+    event: (d, events, ts) => publisher.event(d, events, ts),
   };
   const fleet = new Fleet({
     registry: input.registry,

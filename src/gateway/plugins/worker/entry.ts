@@ -101,6 +101,8 @@ async function serve(m: HostRequest): Promise<unknown> {
       const sub = nextId++;
       const handle = await s.subscribe(m.device, m.points, {
         values: (device: string, results: readonly ReadResult[]) => post({ t: 'push', sub, device, results: [...results] }),
+        event: (device: string, events: Readonly<Record<string, unknown>>, ts?: number) =>
+          post(ts === undefined ? { t: 'event', sub, device, events: { ...events } } : { t: 'event', sub, device, events: { ...events }, ts }),
         error: (device: string, error: PointError) => post({ t: 'subError', sub, device, error: { code: error.code, message: error.message } }),
       });
       subs.set(sub, handle);
