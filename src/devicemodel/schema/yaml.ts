@@ -4,7 +4,7 @@
  *
  * YAML 1.2 core schema (the `yaml` default): `parity: N` stays a string, `0x10` is a number.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { ConfigIssue, PathSegment } from './issues.ts';
 
@@ -59,6 +59,37 @@ function positionOf(starts: readonly number[], offset: number): Position {
   return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
+/**
+ * An error of alias resolution (`toJS` throws for an alias to an anchor not defined before it, or
+ * for too many alias expansions) pointed at the alias: the first unresolved one, else the first
+ * alias in the file.
+ */
+function aliasIssue(file: string, doc: Document, starts: readonly number[], message: string): ConfigIssue {
+  let at: { offset: number; path: PathSegment[]; source: string; unresolved: boolean } | undefined;
+  visit(doc, {
+    Alias(key, node, ancestry) {
+      const unresolved = node.resolve(doc) === undefined;
+      if (at !== undefined && (at.unresolved || !unresolved)) return;
+      const path: PathSegment[] = [];
+      for (const a of ancestry) if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+      else if (isSeq(a)) {
+        const i = ancestry.indexOf(a);
+        const child = ancestry[i + 1] ?? node;
+        path.push(a.items.indexOf(child as never));
+      }
+      if (typeof key === 'number' && path.length > 0 && typeof path[path.length - 1] === 'number') path[path.length - 1] = key;
+      at = { offset: node.range?.[0] ?? 0, path, source: node.source, unresolved };
+    },
+  });
+  const first = message.split('\n')[0] ?? message;
+  if (at === undefined) return { file, path: [], line: 1, column: 1, message: `YAML: ${first}` };
+  const pos = positionOf(starts, at.offset);
+  const fix = at.unresolved
+    ? `define the anchor &${at.source} before this alias, or remove *${at.source}`
+    : 'expand fewer aliases (at most 100 expansions per file)';
+  return { file, path: at.path, line: pos.line, column: pos.column, message: `YAML: ${first}; ${fix}` };
+}
+
 /** Parses YAML text; never throws (syntax errors become issues). */
 export function parseYaml(path: string, source: string): ParsedYaml {
   const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
@@ -72,7 +103,7 @@ export function parseYaml(path: string, source: string): ParsedYaml {
     try {
       data = doc.toJS({ maxAliasCount: 100 }) ?? null;
     } catch (e) {
-      issues.push({ file: path, path: [], message: `YAML: ${(e as Error).message}` });
+      issues.push(aliasIssue(path, doc, starts, (e as Error).message));
     }
   }
   const resolve = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
