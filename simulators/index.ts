@@ -21,6 +21,18 @@ import type { Iec104Stations } from './iec104/cli.ts';
 import type { OpcuaServers } from './opcua/cli.ts';
 import type { BacnetSimulator } from './bacnet/index.ts';
 import type { KvSimulator } from '../examples/driver-plugin/simulator/kv-simulator.ts';
+import type { CameraSimulator } from './ipc/index.ts';
+
+/** True when `/usr/bin/<name>` or `/usr/sbin/<name>` exists (Debian's places for the tools). */
+function onPath(name: string): boolean {
+  return ['/usr/bin', '/usr/sbin', '/usr/local/bin'].some((d) => {
+    try {
+      return statSync(path.join(d, name)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** What every starter gets besides its devices. */
 export interface SimulatorContext {
@@ -44,6 +56,8 @@ export interface SimulatorHandles {
   bacnet: BacnetSimulator;
   /** The example plugin's KV/1 instruments, one per port. */
   kv: readonly KvSimulator[];
+  /** ONVIF cameras (with an RTSP stream when ffmpeg and rtsp-server-perl are installed). */
+  ipc: readonly CameraSimulator[];
 }
 
 /** Starts the simulator of one driver for its devices; logs what it serves. */
@@ -91,6 +105,24 @@ export const SIMULATORS: { readonly [K in keyof SimulatorHandles]: SimulatorStar
     });
     for (const d of sim.devices()) ctx.log(`bacnet ${d.address} device ${d.deviceId}: ${d.name} (${d.objects().length} objects)`);
     return { handle: sim, stop: () => sim.stop() };
+  },
+  // ONVIF cameras on accessConfig.ipc ip:port (loopback only), the RTSP stream from ffmpeg and
+  // rtsp-server-perl (Debian packages).
+  // Without ffmpeg (snapshots and stream) no camera is simulated; without rtsp-server-perl the
+  // cameras serve ONVIF and snapshots but no stream. Either way the rest of the demo runs.
+  ipc: async (devices, ctx) => {
+    if (!onPath('ffmpeg')) {
+      ctx.log(`warning: cameras ${devices.map((d) => d.name).join(', ')} not simulated: ffmpeg is not installed (apt-get install ffmpeg rtsp-server-perl)`);
+      return { handle: [], stop: () => Promise.resolve() };
+    }
+    let camCtx = ctx;
+    if (!onPath('rtsp-server-perl')) {
+      ctx.log('warning: cameras simulated without an RTSP stream: rtsp-server-perl is not installed (apt-get install rtsp-server-perl)');
+      camCtx = { ...ctx, faults: { ...ctx.faults, ...Object.fromEntries(devices.map((d) => [d.name, { ...(ctx.faults[d.name] as object | undefined), stream: false }])) } };
+    }
+    const { startCamerasFromConfig } = await import('./ipc/index.ts');
+    const served = await startCamerasFromConfig(devices, camCtx);
+    return { handle: served.cameras, stop: () => served.stop() };
   },
   // The example plugin (examples/driver-plugin): one KV/1 instrument per accessConfig.kv port on
   // 127.0.0.1, its keys those of the device's points, values from simulator.yaml generators by
