@@ -15,7 +15,7 @@
  *   handling of the device's other notifications sent just before it.
  *
  * Requests: `start` (cov: begin changing values), `stats` (requests served by service,
- * notifications, value changes, subscriptions).
+ * notifications, value changes, subscriptions), `freeze` (values stop changing, in both modes).
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
@@ -30,6 +30,8 @@ const intervalMs = Number(intervalArg);
 const mode = modeArg === 'cov' ? 'cov' : 'poll';
 
 let changeCount = 0;
+/** While true, no value changes (see `freeze`). */
+let frozen = false;
 
 /** Gives `changes` value objects of `dev` (default all) a new value (exact in a float32), then `ts` the time. */
 function changer(dev: BacnetSimDevice, changes?: number): () => void {
@@ -40,6 +42,7 @@ function changer(dev: BacnetSimDevice, changes?: number): () => void {
   const n = Math.min(values.length, changes ?? values.length);
   let k = 0;
   return () => {
+    if (frozen) return;
     k++;
     for (let j = 0; j < n; j++) {
       const i = (k * n + j) % values.length;
@@ -107,6 +110,9 @@ async function main(): Promise<void> {
   serveParent({
     start: () => {
       for (const f of covStarts.splice(0)) f();
+    },
+    freeze: () => {
+      frozen = true;
     },
     stats: () => {
       const s = { readPropertyMultiple: 0, readProperty: 0, subscribeCov: 0, covNotifications: 0, subscriptions: 0, changes: changeCount };

@@ -9,6 +9,7 @@
  * station packs a tick's changes into as few ASDUs as fit). A changed point's value is its
  * generation time (see TIME_MODULO), so every published value carries its own latency. The rate
  * is kept by counting what is due since `start`, so late timers catch up instead of losing changes.
+ * `freeze` stops the changes (`start` begins again, counting from then).
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
       t0 = performance.now();
       changes = 0;
       timer ??= setInterval(tick, tickMs);
+    },
+    freeze: () => {
+      clearInterval(timer);
+      timer = undefined;
     },
     stats: () => {
       const links = stations.map((s) => s.sim.connections());

@@ -8,6 +8,10 @@
  * With `profileFile`, the requests `profileStart` / `profileStop` run the V8 CPU profiler (what
  * `node --cpu-prof` uses, through node:inspector) over just the measured window, and write a
  * `.cpuprofile` there.
+ *
+ * `lagStart` / `lag` / `lagStop` measure the event loop's delay (perf_hooks
+ * monitorEventLoopDelay, 10 ms resolution) from `lagStart` on; `lag` answers its percentiles in ms
+ * beyond the resolution (0 = every timer on time).
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
@@ -15,9 +19,20 @@ import { createRegistry } from '../../src/gateway/drivers/registry.ts';
 import { createLogger } from '../../src/gateway/cli/logger.ts';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { startGateway } from '../../src/gateway/runtime/gateway.ts';
 import { gatewayCounters } from './gateway-counters.ts';
 import { serveParent } from './proc.ts';
+
+/** Resolution of the event-loop delay monitor (ms): its timer fires this often, so delays are measured beyond it. */
+const LAG_RESOLUTION_MS = 10;
+
+/** The histogram's percentiles in ms beyond the monitor's own period. */
+function lagFigures(h: IntervalHistogram): Record<string, number> {
+  const ms = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+  return { count: h.count, p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), resolutionMs: LAG_RESOLUTION_MS };
+}
 
 async function main(): Promise<void> {
   const [dir, profileFile] = process.argv.slice(2);
@@ -38,7 +53,23 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   let inspector: Session | undefined;
+  let lag: IntervalHistogram | undefined;
   serveParent({
+    /** Starts (or restarts) measuring the event loop's delay. */
+    lagStart: () => {
+      lag?.disable();
+      lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+      lag.enable();
+    },
+    /** Delay since `lagStart` (percentiles in ms beyond the 10 ms resolution). */
+    lag: () => {
+      if (lag === undefined) throw new Error('lagStart first');
+      return lagFigures(lag);
+    },
+    lagStop: () => {
+      lag?.disable();
+      lag = undefined;
+    },
     stats: () => ({ ...gatewayCounters(gw) }),
     /** Live heap: a full collection first (the child runs with --expose-gc). */
     liveHeap: () => {
@@ -64,7 +95,7 @@ async function main(): Promise<void> {
     },
     stop: () => stop(),
   });
-  process.send?.({ type: 'ready', brokerUrl: gw.brokerUrl, embedded: gw.embedded, devices: gw.devices.size, links: gw.links.size });
+  process.send?.({ type: 'ready', brokerUrl: gw.brokerUrl, embedded: gw.embedded, devices: gw.devices.size, links: gw.links.size, apiUrl: gw.api?.url });
 }
 
 main().catch((e: unknown) => {

@@ -208,9 +208,12 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
   }
 }
 
-/** Starts a mosquitto broker on 127.0.0.1:port (anonymous, no persistence); a plain ChildProcess. */
-export async function startMosquitto(port: number, confFile: string, log: string): Promise<ChildProcess> {
-  writeFileSync(confFile, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`);
+/**
+ * Starts a mosquitto broker on 127.0.0.1:port (anonymous, no persistence); a plain ChildProcess.
+ * `extra` lines go into its configuration as they are (e.g. `sys_interval 1`).
+ */
+export async function startMosquitto(port: number, confFile: string, log: string, extra: readonly string[] = []): Promise<ChildProcess> {
+  writeFileSync(confFile, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', ...extra, ''].join('\n'));
   const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
   if (bin === undefined) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
   const fd = openSync(log, 'a');

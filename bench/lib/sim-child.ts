@@ -10,6 +10,9 @@
  * the subscriber measures runs from the moment the value changed in the device, which is also
  * the moment it was read: the gateway's own delay, without the wait for the next poll (up to one
  * interval, set by the configuration, not by the gateway).
+ *
+ * Requests: `stats`, `freeze` (values stop changing: reads see the same values from then on, the
+ * idle load of a report-by-exception gateway), `thaw` (they change again), `stop`.
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
@@ -26,6 +29,8 @@ const pointType = (typeArg ?? 'float32') as BenchPointType;
 
 /** Counters for the parent: how many value changes and register reads were served. */
 const counters = { changes: 0, reads: 0 };
+/** While true, reads change nothing (see `freeze`). */
+let frozen = false;
 
 /** Makes `dev` change all its values on the first read of each interval (see the file comment). */
 function changeOnRead(dev: ModbusSimDevice, points: number): void {
@@ -52,7 +57,7 @@ function changeOnRead(dev: ModbusSimDevice, points: number): void {
   dev.readRegisters = (table, address, count) => {
     counters.reads++;
     const now = performance.now();
-    if (now - lastChange >= intervalMs / 2) {
+    if (!frozen && now - lastChange >= intervalMs / 2) {
       lastChange = now;
       change();
     }
@@ -68,7 +73,13 @@ async function main(): Promise<void> {
   const sim = await startModbusSimulator({ devices, tickMs: 0, host: '127.0.0.1' });
   for (const d of sim.devices()) changeOnRead(d, d.compiled.points.length);
   serveParent({
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, frozen }),
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+    },
     stop: async () => {
       await sim.stop();
       process.exit(0);

@@ -7,7 +7,8 @@
  *
  * Requests: `start` (begin changing values: every `changeMs`, every value point of every device
  * gets a new value and `ts` the current Date.now()), `stats` (changes made, point values
- * changed), `stop`. The read-write point `sp` is left to the gateway's writes.
+ * changed), `freeze` (stop changing values; `start` begins again), `stop`. The read-write point
+ * `sp` is left to the gateway's writes.
  */
 import { loadConfig } from '../../src/gateway/config/load.ts';
 import { formatIssues } from '../../src/gateway/config/issues.ts';
@@ -70,6 +71,10 @@ async function main(): Promise<void> {
       if (timer !== undefined) return;
       next = Date.now() + changeMs;
       timer = setTimeout(tick, changeMs);
+    },
+    freeze: () => {
+      clearTimeout(timer);
+      timer = undefined;
     },
     stats: () => ({ ...counters, servers: sims.length, creates: sims.reduce((n, s) => n + s.requests('CreateMonitoredItemsRequest'), 0) }),
     stop: async () => {
