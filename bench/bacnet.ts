@@ -6,8 +6,9 @@
  *
  * Processes, all on 127.0.0.1 and all killed at the end (also on Ctrl-C and errors):
  * - the simulators (bench/bacnet/sim-child.ts): every device on its own UDP port;
- * - the gateway (bench/lib/gateway-child.ts), as `fieldgate run` starts it, with its embedded
- *   broker; its CPU from /proc/<pid>/stat;
+ * - the gateway (bench/bacnet/gateway-child.ts), as `fieldgate run` starts it, with its embedded
+ *   broker; its CPU from /proc/<pid>/stat, its RSS at the start and end of the measured window,
+ *   its live heap after a full GC at the end, and the BACnet sessions' COV queue counters;
  * - a subscriber (bench/lib/subscriber-child.ts) counting the points it receives and the latency
  *   from each device's `ts` object (the simulator's clock when it changed the values).
  * Runs, each with fresh simulators and gateway: polling with ReadPropertyMultiple every
@@ -111,7 +112,7 @@ async function runMode(s: Settings, spec: RunSpec, dir: string, ports: readonly 
   const { child: sim } = await Child.start(`simulators-${mode}`, path.join(ROOT, 'bench', 'bacnet', 'sim-child.ts'), [dir, mode, String(l.intervalMs), String(changes)], { log: path.join(tmp, `simulators-${mode}-${changes}.log`) });
   log(`${mode}: gateway starting`);
   const profFile = path.join(tmp, `gateway-${mode}.cpuprofile`);
-  const { child: gw, ready } = await Child.start(`gateway-${mode}`, path.join(ROOT, 'bench', 'lib', 'gateway-child.ts'), s.profile ? [dir, profFile] : [dir], { log: path.join(tmp, `gateway-${mode}.log`) });
+  const { child: gw, ready } = await Child.start(`gateway-${mode}`, path.join(ROOT, 'bench', 'bacnet', 'gateway-child.ts'), s.profile ? [dir, profFile] : [dir], { log: path.join(tmp, `gateway-${mode}.log`), nodeArgs: ['--expose-gc'] });
   const objects = l.devices * (l.objects + 1);
   // Every link online; with COV also every object subscribed.
   await until(
@@ -132,6 +133,8 @@ async function runMode(s: Settings, spec: RunSpec, dir: string, ports: readonly 
   const s0 = await sim.request('stats');
   const cpu0 = cpuSeconds(gw.pid);
   const simCpu0 = cpuSeconds(sim.pid);
+  const cov0 = await gw.request('bacnetCov');
+  const rssStart = memoryMb(gw.pid).rss;
   await sub.request('start');
   if (s.profile) await gw.request('profileStart');
   const t0 = performance.now();
@@ -147,7 +150,10 @@ async function runMode(s: Settings, spec: RunSpec, dir: string, ports: readonly 
   const seconds = (performance.now() - t0) / 1000;
   const g1 = await gw.request('stats');
   const s1 = await sim.request('stats');
+  const cov1 = await gw.request('bacnetCov');
+  const rssEnd = memoryMb(gw.pid).rss;
   const peak = memoryMb(gw.pid).hwm;
+  const heap = await gw.request('liveHeap', {}, 60_000);
   if (s.profile) {
     await gw.request('profileStop', {}, 120_000);
     printProfile(profFile);
@@ -182,12 +188,38 @@ async function runMode(s: Settings, spec: RunSpec, dir: string, ports: readonly 
     overruns: d('overruns', g0, g1),
     badPoints: d('badPoints', g0, g1),
     simCpuS: simCpu1 - simCpu0,
+    rssStartMb: rssStart,
+    rssEndMb: rssEnd,
+    liveHeapMb: num(heap, 'heapUsedMb'),
+    cov: {
+      receivedPerSec: d('received', cov0, cov1) / seconds,
+      deliveredPerSec: d('delivered', cov0, cov1) / seconds,
+      coalescedPerSec: d('coalesced', cov0, cov1) / seconds,
+      socketDropsPerSec: d('socketDrops', cov0, cov1) / seconds,
+      maxPending: num(cov1, 'maxPending'),
+      subscriptions: num(cov1, 'subscriptions'),
+    },
   };
   log(
     `${mode}: ${Math.round(run.pointsPerSec)} points/s, ${Math.round(run.requestsPerSec)} ${mode === 'poll' ? 'requests' : 'notifications'}/s, CPU ${cpuS.toFixed(1)} s in ${seconds.toFixed(1)} s ` +
-      `(${run.cpuPerMillion.toFixed(2)} s/M points), p50 ${run.p50} ms, p99 ${run.p99} ms over ${run.latencySamples} samples, polls ${run.polls}, failed ${run.failedPolls}, bad points ${run.badPoints}, devices seen ${String(st.devices)}`,
+      `(${run.cpuPerMillion.toFixed(2)} s/M points), p50 ${run.p50} ms, p99 ${run.p99} ms over ${run.latencySamples} samples, polls ${run.polls}, failed ${run.failedPolls}, bad points ${run.badPoints}, devices seen ${String(st.devices)}; ` +
+      `RSS ${rssStart.toFixed(1)} → ${rssEnd.toFixed(1)} MB, live heap ${run.liveHeapMb.toFixed(1)} MB` +
+      (mode === 'cov' ? `; COV queue ${JSON.stringify(run.cov, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}` : ''),
   );
   return run;
+}
+
+const n0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+
+/** One COV run in words: what the devices sent, what the driver kept, dropped and delivered, memory. */
+function covBullet(r: BacnetRun, poll: BacnetRun | undefined): string {
+  const c = r.cov;
+  return (
+    `- COV with ${r.changes === r.objects ? 'every object' : `${r.changes} of ${r.objects} objects`} changing: the devices sent ${n0(r.requestsPerSec)} notifications/s; ` +
+    `the driver received ${n0(c.receivedPerSec)}/s (the kernel dropped ${n0(c.socketDropsPerSec)}/s on the sockets), coalesced ${n0(c.coalescedPerSec)}/s and delivered ${n0(c.deliveredPerSec)}/s, ` +
+    `with at most ${n0(c.maxPending)} notifications waiting on a link (${n0(c.subscriptions)} subscriptions); the subscriber received ${n0(r.pointsPerSec)} points/s in ${n0(r.reportsPerSec)} reports/s. ` +
+    `Gateway CPU ${r.cpuPerMillion.toFixed(0)} s per million points${poll ? ` against ${poll.cpuPerMillion.toFixed(0)} when polling` : ''}; RSS ${r.rssStartMb.toFixed(0)} MB at the start of the measured window, ${r.rssEndMb.toFixed(0)} MB at its end, live heap ${r.liveHeapMb.toFixed(0)} MB after a full GC.`
+  );
 }
 
 function printProfile(file: string): void {
@@ -258,7 +290,7 @@ async function main(): Promise<void> {
       '',
       table,
       '',
-      ...runs.filter((r) => r.mode === 'cov').map((r) => `- COV with ${r.changes === r.objects ? 'every object' : `${r.changes} of ${r.objects} objects`} changing: the devices sent ${Math.round(r.requestsPerSec).toLocaleString('en-US')} notifications/s and the subscriber received ${Math.round(r.pointsPerSec).toLocaleString('en-US')} points/s (${Math.round((100 * r.pointsPerSec) / r.requestsPerSec)} %), one report per notification; gateway CPU ${r.cpuPerMillion.toFixed(0)} s per million points against ${runs.find((x) => x.mode === 'poll')?.cpuPerMillion.toFixed(0) ?? 'n/a'} when polling.`),
+      ...runs.filter((r) => r.mode === 'cov').map((r) => covBullet(r, runs.find((x) => x.mode === 'poll'))),
       '',
       'How it is measured: simulators, gateway (with its embedded aedes broker) and an MQTT subscriber each run in their own process on 127.0.0.1. Points/s counts the properties the subscriber receives on `thing/+/+/property/post`. ' +
         'Gateway CPU is utime+stime of its process from /proc (the broker runs inside it and is counted). Requests/s are those the simulated devices served: ReadPropertyMultiple (and ReadProperty) when polling, COV notifications sent with COV. ' +

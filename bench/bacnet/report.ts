@@ -34,6 +34,22 @@ export interface BacnetRun {
   readonly overruns: number;
   readonly badPoints: number;
   readonly simCpuS: number;
+  /** Gateway RSS when the measured window began and ended. */
+  readonly rssStartMb: number;
+  readonly rssEndMb: number;
+  /** Gateway heap in use after a full GC, at the end. */
+  readonly liveHeapMb: number;
+  /** The BACnet sessions' COV queue over the measured window (zero when polling). */
+  readonly cov: {
+    readonly receivedPerSec: number;
+    readonly deliveredPerSec: number;
+    readonly coalescedPerSec: number;
+    /** Datagrams the kernel dropped on the gateway's sockets. */
+    readonly socketDropsPerSec: number;
+    /** The most notifications that ever waited on one link. */
+    readonly maxPending: number;
+    readonly subscriptions: number;
+  };
 }
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');

@@ -328,7 +328,18 @@ export class BacnetSimDevice {
   notifyChanges(): void {
     if (this.#client === undefined) return;
     const now = Date.now();
-    for (const [k, sub] of this.subscriptions) if (sub.expiresAt <= now) this.subscriptions.delete(k);
+    // Subscriptions by object, built once per call: a device with hundreds of subscribed objects
+    // would otherwise scan every subscription for every changed object.
+    const byObject = new Map<string, CovSub[]>();
+    for (const [k, sub] of this.subscriptions) {
+      if (sub.expiresAt <= now) {
+        this.subscriptions.delete(k);
+        continue;
+      }
+      const list = byObject.get(sub.objectKey);
+      if (list === undefined) byObject.set(sub.objectKey, [sub]);
+      else list.push(sub);
+    }
     for (const o of this.#objects.values()) {
       const fp = this.#fingerprint(o);
       const k = key(o.type, o.instance);
@@ -336,7 +347,7 @@ export class BacnetSimDevice {
       const prev = this.#lastCov.get(k);
       this.#lastCov.set(k, fp);
       if (prev === undefined) continue;
-      for (const sub of this.subscriptions.values()) if (sub.objectKey === k) this.#notify(o, sub);
+      for (const sub of byObject.get(k) ?? []) this.#notify(o, sub);
     }
   }
 

@@ -3,7 +3,10 @@
  * driver) and opens a client on our own UDP transport.
  */
 import type BACnetPkg from '@bacnet-js/client';
+import { createRequire } from 'node:module';
 import { DriverError } from '../sdk/index.ts';
+import type { CovPayload } from './cov.ts';
+import type { CovDecode } from './cov-intake.ts';
 import { UdpTransport } from './transport.ts';
 
 /** The client class of @bacnet-js/client (the CommonJS module's `default`). */
@@ -19,6 +22,22 @@ export function loadClientClass(): Promise<ClientCtor> {
     return ns.default.default ?? ns.default;
   });
   return loaded;
+}
+
+let covDecode: CovDecode | undefined;
+
+/**
+ * @bacnet-js/client's own COVNotification decoder (§13.1.2 parameters at an offset), called
+ * directly instead of through the client's event path. The package index does not export its
+ * services; the CommonJS file is reachable by path (the package has no exports map).
+ */
+export function covNotifyDecoder(): CovDecode {
+  if (covDecode === undefined) {
+    const m = createRequire(import.meta.url)('@bacnet-js/client/dist/lib/services/CovNotify.js') as { default: { decode(b: Buffer, o: number, l: number): unknown } };
+    const CovNotify = m.default;
+    covDecode = (b, o, l) => CovNotify.decode(b, o, l) as CovPayload | undefined;
+  }
+  return covDecode;
 }
 
 /** Options of {@link openClient}. */

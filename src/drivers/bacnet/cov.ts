@@ -4,12 +4,17 @@
  * notifications (confirmed or not) turned into read results for the sink. Points the device
  * refuses a subscription for (or that are not present-values) are polled at `cov.pollInterval`
  * and pushed when they change: the fallback.
+ *
+ * Notifications come from the session's queue (cov-intake.ts) in batches, at most one per object
+ * per batch (the latest); the results of one batch go to the sink in one call, so the gateway
+ * gets one push per device and event-loop turn instead of one per notification.
  */
 import type { Clock, DeviceRef, Logger, Point, ReadResult, Subscription, SubscriptionSink } from '../sdk/index.ts';
 import type { BacnetAddress, BacnetConnection } from './address.ts';
 import { PROP } from './constants.ts';
 import { pointError, toBacnetError } from './errors.ts';
 import { objectKey } from './plan.ts';
+import type { CovTarget } from './cov-intake.ts';
 import { toResult } from './result.ts';
 import type { AppData } from './values.ts';
 
@@ -31,8 +36,8 @@ export interface CovHost {
   readonly clock: Clock;
   readonly log: Logger;
   nextProcessId(): number;
-  /** Routes notifications for a process id; returns the unregister function. */
-  onNotification(processId: number, handler: (p: CovPayload) => void): () => void;
+  /** Routes notifications for a process id to `target`; returns the unregister function. */
+  onNotification(processId: number, target: CovTarget): () => void;
   subscribeCov(device: Device, objectId: ObjectId, processId: number, confirmed: boolean, lifetimeSec: number, cancel: boolean): Promise<void>;
   readPoints(device: Device, points: readonly BPoint[]): Promise<ReadResult[]>;
 }
@@ -52,15 +57,19 @@ export function wantsCov(p: BPoint, c: BacnetConnection): boolean {
 }
 
 /** The subscriptions of one device; see the file comment. */
-export class CovSubscription implements Subscription {
+export class CovSubscription implements Subscription, CovTarget {
   readonly #host: CovHost;
   readonly #device: Device;
   readonly #points: readonly BPoint[];
   readonly #sink: SubscriptionSink;
   readonly #entries = new Map<string, Entry>();
+  readonly #byProcess = new Map<number, Entry>();
+  /** Results of the notification batch being delivered. */
+  #batch: ReadResult[] = [];
   /** Points read by the fallback poll. */
   readonly #polled: BPoint[] = [];
-  readonly #last = new Map<string, string>();
+  /** The last result pushed per point (fallback polls push only changes). */
+  readonly #last = new Map<string, ReadResult>();
   #pollTimer: unknown;
   #stopped = false;
   /** Called once when the subscription stops (the session forgets it). */
@@ -102,7 +111,8 @@ export class CovSubscription implements Subscription {
       else this.#entries.set(k, { objectId, points: [p], processId: this.#host.nextProcessId(), active: false, timer: undefined, unregister: () => undefined });
     }
     for (const e of this.#entries.values()) {
-      e.unregister = this.#host.onNotification(e.processId, (payload) => this.#notified(e, payload));
+      this.#byProcess.set(e.processId, e);
+      e.unregister = this.#host.onNotification(e.processId, this);
       await this.#subscribe(e, true);
     }
     this.#schedulePoll();
@@ -131,6 +141,7 @@ export class CovSubscription implements Subscription {
       this.#host.log.info({ device: this.#device.name, object: `${e.objectId.type}:${e.objectId.instance}`, code: de.code, error: de.message }, 'BACnet: COV refused; polling the object instead');
       e.active = false;
       e.unregister();
+      this.#byProcess.delete(e.processId);
       this.#entries.delete(objectKey({ objectType: e.objectId.type, instance: e.objectId.instance }));
       this.#fallback(e);
     }
@@ -146,17 +157,34 @@ export class CovSubscription implements Subscription {
     e.timer = clock.setTimeout(() => void this.#subscribe(e, false), ms);
   }
 
-  #notified(e: Entry, payload: CovPayload): void {
-    if (this.#stopped) return;
+  /** One notification (the latest waiting for this object); see {@link CovTarget}. */
+  covNotified(processId: number, payload: CovPayload): void {
+    const e = this.#byProcess.get(processId);
+    if (this.#stopped || e === undefined) return;
     // A point that went to the fallback poll after a failed first subscribe is served by COV again.
     if (!e.active) e.active = true;
-    const ts = this.#host.clock.now();
-    const pv = payload.values.find((v) => v.property.id === PROP.presentValue)?.value;
-    const flags = this.#device.connection.statusFlags ? payload.values.find((v) => v.property.id === PROP.statusFlags)?.value : undefined;
+    let pv: readonly AppData[] | undefined;
+    let flags: readonly AppData[] | undefined;
+    for (const v of payload.values) {
+      if (v.property.id === PROP.presentValue) pv = v.value;
+      else if (v.property.id === PROP.statusFlags) flags = v.value;
+    }
     if (pv === undefined) return;
-    const results = e.points.map((p) => resultOf(p, pv, flags, ts));
-    for (const r of results) this.#last.set(r.id, fingerprint(r));
-    this.#sink.values(this.#device.name, results);
+    if (!this.#device.connection.statusFlags) flags = undefined;
+    const ts = this.#host.clock.now();
+    for (const p of e.points) {
+      const r = resultOf(p, pv, flags, ts);
+      this.#last.set(r.id, r);
+      this.#batch.push(r);
+    }
+  }
+
+  /** The end of a notification batch: its results go to the sink in one call. */
+  covBatchEnd(): void {
+    if (this.#batch.length === 0) return;
+    const results = this.#batch;
+    this.#batch = [];
+    if (!this.#stopped) this.#sink.values(this.#device.name, results);
   }
 
   #schedulePoll(): void {
@@ -172,8 +200,11 @@ export class CovSubscription implements Subscription {
     if (points.length > 0 && !this.#stopped) {
       try {
         const results = await this.#host.readPoints(this.#device, points);
-        const changed = results.filter((r) => this.#last.get(r.id) !== fingerprint(r));
-        for (const r of changed) this.#last.set(r.id, fingerprint(r));
+        const changed = results.filter((r) => {
+          const last = this.#last.get(r.id);
+          return last === undefined || fingerprint(last) !== fingerprint(r);
+        });
+        for (const r of changed) this.#last.set(r.id, r);
         if (changed.length > 0 && !this.#stopped) this.#sink.values(this.#device.name, changed);
       } catch (err) {
         if (!this.#stopped) this.#sink.error(this.#device.name, pointError(toBacnetError(err)));

@@ -15,11 +15,15 @@ import { DriverError, Gate } from '../sdk/index.ts';
 import type { ConnectOptions, DeviceRef, DriverContext, Point, PointWrite, ReadResult, Session, Subscription, SubscriptionSink, WriteResult } from '../sdk/index.ts';
 import { bacnetLinkKey, deviceEndpoint, hostPort } from './address.ts';
 import type { BacnetAddress, BacnetConnection } from './address.ts';
-import { openClient } from './client.ts';
+import type dgram from 'node:dgram';
+import { covNotifyDecoder, openClient } from './client.ts';
 import type { BacnetClient } from './client.ts';
 import { ARRAY_ALL, OBJECT_TYPES, PROP, SEGMENTATION } from './constants.ts';
 import { CovSubscription } from './cov.ts';
 import type { CovHost, CovPayload } from './cov.ts';
+import { CovIntake } from './cov-intake.ts';
+import type { CovIntakeStats } from './cov-intake.ts';
+import { encodeSimpleAck, peekCovFrame, SERVICE_CONFIRMED_COV_NOTIFICATION } from './codec/cov-frame.ts';
 import { isServiceUnsupported, isTooLong, pointError, toBacnetError } from './errors.ts';
 import { itemsOf, objectKey, planBatches } from './plan.ts';
 import type { BatchLimits, ReadItem } from './plan.ts';
@@ -67,7 +71,7 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
   readonly #pending = new Set<(e: DriverError) => void>();
   readonly #devices = new Map<string, Promise<DeviceInfo>>();
   readonly #resolved = new Map<string, DeviceInfo>();
-  readonly #covHandlers = new Map<number, (p: CovPayload) => void>();
+  readonly #intake: CovIntake;
   readonly #subscriptions = new Set<CovSubscription>();
   #nextProcessId = 1;
   #bbmdTimer: unknown;
@@ -80,11 +84,18 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
     this.#ctx = ctx;
     this.#onLost = options.onLost;
     this.#gate = new Gate(connection.window);
-    client.on('covNotifyUnconfirmed', (c) => this.#onCov(c.payload as CovPayload));
+    this.#intake = new CovIntake(covNotifyDecoder(), ctx.clock, ctx.metrics, (e) => ctx.log.warn({ err: String(e) }, 'BACnet: COV delivery failed'), () => transport.receiveDrops());
+    // COV notifications from directly connected devices take the fast path (#intercept); the
+    // library still sees routed and forwarded ones, which end up in the same queue.
+    transport.interceptor = this.#intercept;
+    client.on('covNotifyUnconfirmed', (c) => this.#offerDecoded(c.payload as CovPayload | undefined));
     client.on('covNotify', (c) => {
       // A ConfirmedCOVNotification is acknowledged with a SimpleACK (§13.14.1.1).
-      if (c.header?.sender !== undefined && c.invokeId !== undefined && c.service !== undefined) client.simpleAckResponse(c.header.sender, c.service, c.invokeId);
-      this.#onCov(c.payload as CovPayload);
+      if (c.header?.sender !== undefined && c.invokeId !== undefined && c.service !== undefined) {
+        client.simpleAckResponse(c.header.sender, c.service, c.invokeId);
+        this.#intake.acked();
+      }
+      this.#offerDecoded(c.payload as CovPayload | undefined);
     });
     transport.on('close', () => this.#lost('the BACnet socket closed'));
   }
@@ -115,6 +126,15 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
   /** Where the socket is bound. */
   get localAddress(): { address: string; port: number } | undefined {
     return this.#transport.address;
+  }
+
+  /**
+   * Counters of the COV queue: notifications received, delivered, coalesced (replaced by a newer
+   * one of the same object before delivery), dropped (unknown subscription, malformed), how
+   * many wait now (never more than the subscriptions), and what the kernel dropped on the socket.
+   */
+  get cov(): CovIntakeStats {
+    return this.#intake.stats;
   }
 
   /** The device's address and limits, resolved once per session (Who-Is, device object). */
@@ -197,6 +217,7 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
     this.#state = 'closed';
     this.#ctx.clock.clearTimeout(this.#bbmdTimer);
     for (const s of [...this.#subscriptions]) s.stop();
+    this.#intake.close();
     this.#failPending(new DriverError('Offline', 'the BACnet session was closed'));
     this.#client.close();
   }
@@ -402,10 +423,7 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
         this.#nextProcessId = (this.#nextProcessId % 0xfffffffe) + 1;
         return id;
       },
-      onNotification: (processId, handler) => {
-        this.#covHandlers.set(processId, handler);
-        return () => this.#covHandlers.delete(processId);
-      },
+      onNotification: (processId, target) => this.#intake.register(processId, target),
       subscribeCov: async (device, objectId, processId, confirmed, lifetimeSec, cancel) => {
         const info = await this.deviceInfo(device, AbortSignal.timeout(device.connection.timeout * 4 + 1000));
         await this.#call(device.connection, (cl) => {
@@ -417,10 +435,31 @@ export class BacnetSession implements Session<BacnetConnection, BacnetAddress> {
     };
   }
 
-  #onCov(payload: CovPayload | undefined): void {
-    if (payload === undefined) return;
-    const h = this.#covHandlers.get(payload.subscriberProcessId);
-    if (h !== undefined) h(payload);
+  /**
+   * The COV fast path, run for every datagram before the library: a COV notification from a
+   * directly connected device is acknowledged at once when confirmed (a prebuilt SimpleACK) and
+   * queued raw (see cov-intake.ts); anything else goes to the library.
+   */
+  readonly #intercept = (msg: Buffer, from: dgram.RemoteInfo): boolean => {
+    const f = peekCovFrame(msg);
+    if (f.kind === 'incomplete') return false;
+    if (f.kind === 'error') {
+      this.#intake.malformed();
+      return true;
+    }
+    const v = f.value;
+    if (v === undefined) return false;
+    if (v.confirmed) {
+      this.#transport.sendTo(encodeSimpleAck(v.invokeId, SERVICE_CONFIRMED_COV_NOTIFICATION), from.address, from.port);
+      this.#intake.acked();
+    }
+    this.#intake.offerRaw(v.subscriberProcessId, msg, v.serviceOffset, v.serviceLength);
+    return true;
+  };
+
+  #offerDecoded(payload: CovPayload | undefined): void {
+    if (payload === undefined) this.#intake.malformed();
+    else this.#intake.offerDecoded(payload);
   }
 
   // ---- requests ----

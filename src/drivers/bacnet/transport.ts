@@ -9,10 +9,17 @@
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_PORT } from './constants.ts';
 
 /** Receive buffer asked for (octets): room for thousands of COV notifications in a burst. */
 const RECV_BUFFER = 1024 * 1024;
+
+/**
+ * Sees each datagram before the library does; returns true when it took the datagram (the
+ * session's COV fast path, see cov-intake.ts), false to hand it to the library.
+ */
+export type DatagramInterceptor = (msg: Buffer, from: dgram.RemoteInfo) => boolean;
 
 /** Options of {@link UdpTransport}. */
 export interface UdpTransportOptions {
@@ -39,6 +46,8 @@ export class UdpTransport extends EventEmitter {
   /** Resolves with the bound address, rejects with the bind error. */
   readonly ready: Promise<{ address: string; port: number }>;
   #settle!: { resolve: (a: { address: string; port: number }) => void; reject: (e: Error) => void };
+  /** Set by the session; runs synchronously in the socket's message handler. */
+  interceptor: DatagramInterceptor | undefined;
 
   constructor(opts: UdpTransportOptions) {
     super();
@@ -53,6 +62,7 @@ export class UdpTransport extends EventEmitter {
       // A broadcast we sent comes back to us when bound to 0.0.0.0: not a message for us.
       if (this.#bound !== undefined && rinfo.port === this.#bound.port && (rinfo.address === this.#bound.address || this.#bound.address === '0.0.0.0') && this.#isOwn(rinfo.address)) return;
       try {
+        if (this.interceptor !== undefined && this.interceptor(msg, rinfo)) return;
         this.emit('message', msg, `${rinfo.address}:${rinfo.port}`);
       } catch (e) {
         // The library's decoders throw on some malformed datagrams; one bad datagram must not
@@ -76,6 +86,38 @@ export class UdpTransport extends EventEmitter {
     return this.#bound;
   }
 
+  /**
+   * Datagrams the kernel dropped because this socket's receive buffer was full (Linux:
+   * the `drops` column of /proc/net/udp for our local address and port); `undefined` where that
+   * is not available. Read on demand (a few dozen microseconds), never per datagram.
+   */
+  receiveDrops(): number | undefined {
+    const b = this.#bound;
+    if (b === undefined || this.#procUnavailable) return undefined;
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(b.address);
+    if (m === null) return undefined;
+    // /proc/net/udp shows an IPv4 address as the hex of its 32-bit value in host (little-endian) order.
+    const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+    const local = `${hex(Number(m[4]))}${hex(Number(m[3]))}${hex(Number(m[2]))}${hex(Number(m[1]))}:${b.port.toString(16).toUpperCase().padStart(4, '0')}`;
+    let text: string;
+    try {
+      text = readFileSync('/proc/net/udp', 'utf8');
+    } catch {
+      this.#procUnavailable = true;
+      return undefined;
+    }
+    for (const line of text.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === local) {
+        const drops = Number(f[f.length - 1]);
+        return Number.isFinite(drops) ? drops : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  #procUnavailable = false;
+
   getBroadcastAddress(): string {
     return this.#opts.broadcastAddress;
   }
@@ -92,6 +134,17 @@ export class UdpTransport extends EventEmitter {
       if (err) this.emit('error', err);
     });
   }
+
+  /** Sends a whole datagram to `host:port` (the COV fast path's SimpleACK). */
+  sendTo(buffer: Buffer, host: string, port: number): void {
+    if (this.#closed) return;
+    this.#socket.send(buffer, port, host, this.#onSent);
+  }
+
+  /** One callback for every send (no closure per datagram). */
+  readonly #onSent = (err: Error | null): void => {
+    if (err) this.emit('error', err);
+  };
 
   open(): void {
     this.#socket.bind(this.#opts.port, this.#opts.interface, () => {
