@@ -22,7 +22,7 @@ function fieldgate(args: string[]) {
 test('validate: the shipped demo configuration is valid', () => {
   const r = fieldgate(['validate', '-c', 'conf']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /conf: OK \(4 driver instance\(s\), 6 device\(s\)\)/);
+  assert.match(r.stdout, /conf: OK \(5 driver instance\(s\), 7 device\(s\)\)/);
 });
 
 test('validate: a broken configuration exits 2 and names file, line, path and the fix', () => {

@@ -12,6 +12,7 @@ import { newDriverCommand } from './new-driver.ts';
 import { discoverCommand } from './discover.ts';
 import type { DiscoverCliOptions } from './discover.ts';
 import { discoverBacnetCommand } from './discover-bacnet.ts';
+import { discoverOnvifCommand } from './discover-onvif.ts';
 
 const program = new Command()
   .name('fieldgate')
@@ -67,7 +68,7 @@ program
 program
   .command('discover')
   .description('browse a device and print (or write into a folder) models.yml, access_template.yml and sub_devices.yml for what it finds')
-  .argument('<protocol>', 'protocol (opcua, bacnet)')
+  .argument('<protocol>', 'protocol (opcua, bacnet, onvif)')
   .option('--endpoint <url>', 'OPC UA endpoint, e.g. opc.tcp://127.0.0.1:4840')
   .option('--policy <policy>', 'security policy: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss')
   .option('--mode <mode>', 'security mode: None, Sign, SignAndEncrypt (default SignAndEncrypt when a policy is given)')
@@ -92,9 +93,15 @@ program
   .option('--local-port <n>', 'BACnet: local UDP port (0 = any)')
   .option('--wait <duration>', 'BACnet: how long to collect I-Am answers (3s)')
   .option('--interval <duration>', 'BACnet: poll interval written into sub_devices.yml (5s)')
+  .option('--multicast', 'ONVIF: probe 239.255.255.250:3702 instead of --address (127.0.0.1) and --port (3702)')
+  .option('--user <name>', 'ONVIF: camera user (same as --username)')
   .action(async (protocol: string, o: DiscoverCliOptions) => {
     if (protocol === 'bacnet') {
       process.exitCode = await discoverBacnetCommand(o as never);
+      return;
+    }
+    if (protocol === 'onvif') {
+      process.exitCode = await discoverOnvifCommand(o as never);
       return;
     }
     process.exitCode = await discoverCommand(protocol, o);

@@ -13,6 +13,7 @@ const BUILT_IN: Readonly<Record<string, Loader>> = {
   iec104: async () => (await import('../../drivers/iec104/index.ts')).iec104Driver as unknown as AnyDescriptor,
   opcua: async () => (await import('../../drivers/opcua/index.ts')).descriptor as unknown as AnyDescriptor,
   bacnet: async () => (await import('../../drivers/bacnet/index.ts')).descriptor as unknown as AnyDescriptor,
+  ipc: async () => (await import('../../drivers/ipc/index.ts')).descriptor as unknown as AnyDescriptor,
 };
 
 export interface DriverRegistry {
