@@ -171,3 +171,40 @@ test('snapshot store: JPEG only, atomic files, keeps the newest N and none older
   assert.deepEqual(readdirSync(store.dir).sort(), [`${base + 3000}.jpg`, `${base + 4000}.jpg`, `${base + 62_500}.jpg`]);
   assert.ok(existsSync(store.last!.path));
 });
+
+test('supervisor: the relay dies with its gateway, even when the gateway is killed with SIGKILL', async () => {
+  // A separate node process owns a Supervisor running a long sleep and prints the sleep's pid.
+  const { spawn } = await import('node:child_process');
+  const script = [
+    "const { Supervisor } = await import(process.argv[1]);",
+    "const s = new Supervisor({ command: '/bin/sleep', args: ['60'], backoff: { initial: 100, max: 100 }, stableAfter: 1000, runningOn: 'spawn', now: () => performance.now() });",
+    's.start();',
+    'const t0 = Date.now();',
+    'while (s.pid === undefined && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));',
+    'console.log(String(s.pid));',
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path.resolve('src/drivers/ipc/forward.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    owner.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    owner.once('exit', (c) => reject(new Error(`owner exited ${c} before printing a pid`)));
+  });
+  assert.ok(Number.isInteger(pid) && pid > 0, `relay pid ${pid}`);
+  assert.doesNotThrow(() => process.kill(pid, 0), 'the relay runs while its owner does');
+  owner.kill('SIGKILL');
+  const t0 = performance.now();
+  let alive = true;
+  while (alive && performance.now() - t0 < 8000) {
+    await sleep(50);
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, `relay ${pid} still running ${Math.round(performance.now() - t0)} ms after its owner was killed`);
+});
