@@ -14,6 +14,27 @@ export interface CommandSink {
   shadowRequested(device: DeviceRuntime): Promise<void>;
 }
 
+/** Longest text of an error answer: far below baetyl-broker's 32 KB packet limit. */
+export const MAX_ERROR_TEXT = 4096;
+
+/**
+ * One line for a command's errors: `property: message` each (the property once, even when the
+ * message already starts with it), joined by `; ` and cut at `maxChars` with the count left out,
+ * so that a delta with thousands of bad keys gets an answer a broker accepts.
+ */
+export function errorText(errors: readonly CommandError[], maxChars = MAX_ERROR_TEXT): string {
+  let out = '';
+  for (let i = 0; i < errors.length; i++) {
+    const e = errors[i]!;
+    const part = e.property && !e.message.startsWith(`${e.property}:`) ? `${e.property}: ${e.message}` : e.message;
+    const next = out === '' ? part : `${out}; ${part}`;
+    const rest = errors.length - i;
+    if (next.length > maxChars && out !== '') return `${out}; … and ${rest} more`;
+    out = next.length > maxChars ? `${next.slice(0, maxChars)}…` : next;
+  }
+  return out;
+}
+
 export interface CommandCounters {
   deltas: number;
   reads: number;

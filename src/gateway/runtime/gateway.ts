@@ -15,7 +15,7 @@ import type { BrokerLink } from '../mqtt/connection.ts';
 import { parseDownlink } from '../mqtt/downlink.ts';
 import { Publisher, willFor } from '../mqtt/publisher.ts';
 import { systemClock } from './clock.ts';
-import { CommandRouter } from './commands.ts';
+import { CommandRouter, errorText } from './commands.ts';
 import type { DeviceRuntime } from './device.ts';
 import type { DevicePublisher } from './device.ts';
 import type { Link } from './link.ts';
@@ -236,7 +236,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
           {
             ...(reqId !== undefined ? { reqId } : {}),
             code: first?.code ?? 'BadValue',
-            message: errors.map((e) => (e.property ? `${e.property}: ${e.message}` : e.message)).join('; '),
+            message: errorText(errors),
             ...(first?.property ? { property: first.property } : {}),
           },
           clock.now(),
