@@ -4,65 +4,18 @@
  * wrong credentials; camera gone and back.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startCameraSimulator } from '../../simulators/ipc/index.ts';
-import type { CameraSimulator } from '../../simulators/ipc/index.ts';
 import { descriptor } from '../../src/drivers/ipc/index.ts';
 import type { IpcAddress } from '../../src/drivers/ipc/address.ts';
 import type { IpcConnection } from '../../src/drivers/ipc/connection.ts';
-import type { Driver, DriverContext, Point, PointError, ReadResult, Session } from '../../src/drivers/sdk/index.ts';
-import type { PointType } from '../../src/devicemodel/types.ts';
-import { memoryLogger } from '../helpers/log.ts';
+import type { ReadResult, Session } from '../../src/drivers/sdk/index.ts';
+import { CameraFixture, pt, value } from './camera-fixture.ts';
 
-let sim: CameraSimulator;
-let dataDir: string;
-const USER = 'admin';
-const PASS = 's3cret';
-
-before(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'fieldgate-ipc-cmd-'));
-  sim = await startCameraSimulator({ username: USER, password: PASS });
-});
-
-after(async () => {
-  await sim?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-function context(): DriverContext {
-  return {
-    log: memoryLogger(),
-    clock: { now: () => Date.now(), monotonic: () => performance.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
-    metrics: { count: () => undefined },
-    signal: new AbortController().signal,
-    dataDir,
-  };
-}
-
-function conn(extra: Record<string, unknown> = {}): IpcConnection {
-  return descriptor.connectionSchema.parse({ ip: '127.0.0.1', port: sim.port, username: USER, password: PASS, timeout: '4s', ...extra });
-}
-
-function pt(id: string, address: string, type: PointType): Point<IpcAddress> {
-  return { id, name: `p${id}`, type, address: descriptor.addressSchema.parse(address) };
-}
-
-async function open(c: IpcConnection): Promise<{ driver: Driver<IpcConnection, IpcAddress>; session: Session<IpcConnection, IpcAddress>; lost: PointError[] }> {
-  const driver = descriptor.create(context());
-  const lost: PointError[] = [];
-  const session = await driver.connect(c, { signal: new AbortController().signal, onLost: (e) => lost.push(e) });
-  return { driver, session, lost };
-}
-
-const value = (rs: ReadResult[], id: string): unknown => {
-  const r = rs.find((x) => x.id === id);
-  assert.ok(r, `no result for ${id}`);
-  assert.equal(r.quality, 'good', `point ${id}: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
-  return (r as { value: unknown }).value;
-};
+const cam = new CameraFixture('cmd');
+before(() => cam.start());
+after(() => cam.stop());
+const conn = (extra?: Record<string, unknown>): IpcConnection => cam.conn(extra);
+const open = (c: IpcConnection) => cam.open(c);
 
 test('PTZ: moves, stop and preset reach the camera; bad values are rejected and nothing is sent', async () => {
   const c = conn();
@@ -74,7 +27,7 @@ test('PTZ: moves, stop and preset reach the camera; bad values are rejected and 
   const sig = () => AbortSignal.timeout(10_000);
   try {
     assert.deepEqual(await session.write!(dev, [{ point: move, value: '{"pan":0.5,"tilt":-0.25,"zoom":0.2,"mode":"absolute"}' }], sig()), [{ id: '1', ok: true }]);
-    let s = sim.ptzState();
+    let s = cam.sim.ptzState();
     assert.equal(s.lastCommand, 'AbsoluteMove');
     assert.ok(Math.abs(s.pan - 0.5) < 1e-9 && Math.abs(s.tilt + 0.25) < 1e-9 && Math.abs(s.zoom - 0.2) < 1e-9, JSON.stringify(s));
     const rs = await session.read(dev, [pt('4', 'ptz.pan', 'float64'), pt('5', 'ptz.tilt', 'float64'), pt('6', 'ptz.move', 'string')], sig());
@@ -82,17 +35,17 @@ test('PTZ: moves, stop and preset reach the camera; bad values are rejected and 
     assert.ok(Math.abs((value(rs, '5') as number) + 0.25) < 1e-6);
     assert.match(value(rs, '6') as string, /"mode":"absolute"/);
     assert.deepEqual(await session.write!(dev, [{ point: move, value: '{"pan":0.1,"mode":"continuous"}' }], sig()), [{ id: '1', ok: true }]);
-    assert.equal(sim.ptzState().lastCommand, 'ContinuousMove');
+    assert.equal(cam.sim.ptzState().lastCommand, 'ContinuousMove');
     assert.deepEqual(await session.write!(dev, [{ point: stop, value: true }], sig()), [{ id: '2', ok: true }]);
-    assert.equal(sim.ptzState().lastCommand, 'Stop');
+    assert.equal(cam.sim.ptzState().lastCommand, 'Stop');
     assert.deepEqual(await session.write!(dev, [{ point: move, value: '{"tilt":0.1}' }], sig()), [{ id: '1', ok: true }]);
-    assert.equal(sim.ptzState().lastCommand, 'RelativeMove');
+    assert.equal(cam.sim.ptzState().lastCommand, 'RelativeMove');
     const presetResult = await session.write!(dev, [{ point: preset, value: '1' }], sig());
-    const gone = sim.ptzState().lastCommand;
+    const gone = cam.sim.ptzState().lastCommand;
     // The simulator may or may not know preset "1"; the command reaches it either way.
     assert.equal(gone, 'GotoPreset', JSON.stringify(presetResult));
     // Bad values: BadValue with a message, and the camera sees nothing.
-    s = sim.ptzState();
+    s = cam.sim.ptzState();
     const before = JSON.stringify(s.commands);
     const bad = await session.write!(dev, [{ point: move, value: '{"pan":3}' }, { point: stop, value: true }], sig());
     assert.equal(bad[0]!.ok, false);
@@ -100,7 +53,7 @@ test('PTZ: moves, stop and preset reach the camera; bad values are rejected and 
     assert.ok(!bad[1]!.ok && bad[1]!.error.code === 'BadValue' && /not sent/.test(bad[1]!.error.message));
     const inj = await session.write!(dev, [{ point: preset, value: '</PresetToken>' }], sig());
     assert.ok(!inj[0]!.ok && inj[0]!.error.code === 'BadValue');
-    assert.equal(JSON.stringify(sim.ptzState().commands), before, 'no PTZ request after rejected values');
+    assert.equal(JSON.stringify(cam.sim.ptzState().commands), before, 'no PTZ request after rejected values');
     const ro = await session.write!(dev, [{ point: pt('9', 'info.model', 'string'), value: 'x' }], sig());
     assert.ok(!ro[0]!.ok && ro[0]!.error.code === 'Unsupported');
   } finally {
@@ -126,7 +79,7 @@ test('events: a motion alarm reaches sink.event (and event.motion points) throug
       assert.ok(pred(), what);
     };
     await wait(() => events.length > 0, 'the initial state arrives after subscribing');
-    sim.raise('motion', true);
+    cam.sim.raise('motion', true);
     await wait(() => events.some((e) => (e.events.motion as { state?: boolean } | undefined)?.state === true), 'a motion event');
     const m = events.find((e) => (e.events.motion as { state?: boolean } | undefined)?.state === true)!;
     assert.deepEqual(Object.keys(m.events), ['motion']);
@@ -135,7 +88,7 @@ test('events: a motion alarm reaches sink.event (and event.motion points) throug
     assert.ok(values.some((v) => v.id === '1' && v.quality === 'good' && v.value === true));
     const rs = await session.read({ name: 'cam-ev', connection: c }, [pt('1', 'event.motion', 'bool')], AbortSignal.timeout(5000));
     assert.equal(value(rs, '1'), true);
-    sim.raise('tamper', true);
+    cam.sim.raise('tamper', true);
     await wait(() => events.some((e) => (e.events.tamper as { state?: boolean } | undefined)?.state === true), 'a tamper event');
     await sub.close();
   } finally {
@@ -146,7 +99,7 @@ test('events: a motion alarm reaches sink.event (and event.motion points) throug
 
 test('wrong credentials: connect fails with Config (reason Unauthorized), quickly and once', async () => {
   const c = conn({ password: 'wrong' });
-  const driver = descriptor.create(context());
+  const driver = descriptor.create(cam.context());
   const t0 = Date.now();
   await assert.rejects(
     driver.connect(c, { signal: new AbortController().signal, onLost: () => undefined }),
@@ -161,10 +114,10 @@ test('camera gone: reads fail Offline/Timeout; back: a new connect reads again',
   const dev = { name: 'cam-gone', connection: c };
   try {
     assert.equal(value(await session.read(dev, [pt('1', 'online', 'bool')], AbortSignal.timeout(5000)), '1'), true);
-    await sim.pause();
+    await cam.sim.pause();
     await assert.rejects(session.read(dev, [pt('1', 'online', 'bool')], AbortSignal.timeout(5000)), (e: { code?: string }) => e.code === 'Offline' || e.code === 'Timeout');
     await assert.rejects(driver.connect(c, { signal: new AbortController().signal, onLost: () => undefined }), (e: { code?: string }) => e.code === 'Offline' || e.code === 'Timeout');
-    await sim.resume();
+    await cam.sim.resume();
     // The gateway retries with backoff; here a few tries cover a slow restart on a busy machine.
     let again: Session<IpcConnection, IpcAddress> | undefined;
     for (let i = 0; i < 5 && again === undefined; i++) {

@@ -5,65 +5,18 @@
  * from the stream; a bare RTSP camera. Commands, events and failures: commands.test.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startCameraSimulator } from '../../simulators/ipc/index.ts';
-import type { CameraSimulator } from '../../simulators/ipc/index.ts';
 import { descriptor } from '../../src/drivers/ipc/index.ts';
-import type { IpcAddress } from '../../src/drivers/ipc/address.ts';
 import type { IpcConnection } from '../../src/drivers/ipc/connection.ts';
-import type { Driver, DriverContext, Point, PointError, ReadResult, Session } from '../../src/drivers/sdk/index.ts';
-import type { PointType } from '../../src/devicemodel/types.ts';
-import { memoryLogger } from '../helpers/log.ts';
+import { CameraFixture, pt, value } from './camera-fixture.ts';
 
-let sim: CameraSimulator;
-let dataDir: string;
-const USER = 'admin';
-const PASS = 's3cret';
-
-before(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'fieldgate-ipc-drv-'));
-  sim = await startCameraSimulator({ username: USER, password: PASS, rtsp: true });
-});
-
-after(async () => {
-  await sim?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-function context(): DriverContext {
-  return {
-    log: memoryLogger(),
-    clock: { now: () => Date.now(), monotonic: () => performance.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
-    metrics: { count: () => undefined },
-    signal: new AbortController().signal,
-    dataDir,
-  };
-}
-
-function conn(extra: Record<string, unknown> = {}): IpcConnection {
-  return descriptor.connectionSchema.parse({ ip: '127.0.0.1', port: sim.port, username: USER, password: PASS, timeout: '4s', ...extra });
-}
-
-function pt(id: string, address: string, type: PointType): Point<IpcAddress> {
-  return { id, name: `p${id}`, type, address: descriptor.addressSchema.parse(address) };
-}
-
-async function open(c: IpcConnection): Promise<{ driver: Driver<IpcConnection, IpcAddress>; session: Session<IpcConnection, IpcAddress>; lost: PointError[] }> {
-  const driver = descriptor.create(context());
-  const lost: PointError[] = [];
-  const session = await driver.connect(c, { signal: new AbortController().signal, onLost: (e) => lost.push(e) });
-  return { driver, session, lost };
-}
-
-const value = (rs: ReadResult[], id: string): unknown => {
-  const r = rs.find((x) => x.id === id);
-  assert.ok(r, `no result for ${id}`);
-  assert.equal(r.quality, 'good', `point ${id}: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
-  return (r as { value: unknown }).value;
-};
+const cam = new CameraFixture('drv', { rtsp: true });
+before(() => cam.start());
+after(() => cam.stop());
+const conn = (extra?: Record<string, unknown>): IpcConnection => cam.conn(extra);
+const open = (c: IpcConnection) => cam.open(c);
 
 test('device information, profiles, stream and snapshot URIs, ffprobe health of the stream', async () => {
   const c = conn({ probe: { interval: '1s', timeout: '8s' } });
@@ -104,8 +57,8 @@ test('device information, profiles, stream and snapshot URIs, ffprobe health of 
     assert.equal(value(rs, '8'), 720);
     assert.equal(value(rs, '9'), 10);
     assert.equal(value(rs, '10'), 512);
-    assert.equal(value(rs, '11'), sim.rtspUrls.main);
-    assert.match(String(value(rs, '12')), new RegExp(`^http://127\\.0\\.0\\.1:${sim.port}/.+\\.jpg$`));
+    assert.equal(value(rs, '11'), cam.sim.rtspUrls.main);
+    assert.match(String(value(rs, '12')), new RegExp(`^http://127\\.0\\.0\\.1:${cam.sim.port}/.+\\.jpg$`));
     assert.equal(value(rs, '13'), 'H264');
     // ffprobe of the simulated stream (an H.264 test pattern at most 640x480).
     assert.equal(value(rs, '20'), 'h264');
@@ -115,7 +68,7 @@ test('device information, profiles, stream and snapshot URIs, ffprobe health of 
     const last = Number(value(rs, '23') as bigint);
     assert.ok(last >= before && last <= Date.now(), 'last frame time is when the probe saw frames');
     // Another profile's stream; the camera's user is put into the URI for ffmpeg, masked here.
-    assert.equal(value(rs, '24'), sim.rtspUrls.sub!.replace('rtsp://', 'rtsp://admin:***@'));
+    assert.equal(value(rs, '24'), cam.sim.rtspUrls.sub!.replace('rtsp://', 'rtsp://admin:***@'));
     assert.equal(value(rs, '25'), true);
     const bad = rs.find((r) => r.id === '30')!;
     assert.ok(bad.quality === 'bad' && bad.error.code === 'BadAddress' && /profiles: 0:main, 1:sub/.test(bad.error.message));
@@ -130,14 +83,14 @@ test('snapshots: from the ONVIF snapshot URI (with credentials) and grabbed from
   const { driver, session } = await open(c);
   const dev = { name: 'cam-snap', connection: c };
   try {
-    const served = sim.snapshotsServed();
+    const served = cam.sim.snapshotsServed();
     const take = pt('1', 'snapshot.take', 'bool');
     const w = await session.write!(dev, [{ point: take, value: true }], AbortSignal.timeout(10_000));
     assert.deepEqual(w, [{ id: '1', ok: true }]);
-    assert.equal(sim.snapshotsServed(), served + 1, 'fetched from the camera');
+    assert.equal(cam.sim.snapshotsServed(), served + 1, 'fetched from the camera');
     const rs = await session.read(dev, [pt('2', 'snapshot.path', 'string'), pt('3', 'snapshot.size', 'int32'), pt('4', 'snapshot.ts', 'string')], AbortSignal.timeout(10_000));
     const file = value(rs, '2') as string;
-    assert.equal(path.dirname(file), path.join(dataDir, 'ipc', 'cam-snap'));
+    assert.equal(path.dirname(file), path.join(cam.dataDir, 'ipc', 'cam-snap'));
     assert.ok(existsSync(file));
     const bytes = readFileSync(file);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
@@ -151,10 +104,10 @@ test('snapshots: from the ONVIF snapshot URI (with credentials) and grabbed from
   const c2 = conn({ snapshot: { source: 'stream', timeout: '8s' } });
   const o2 = await open(c2);
   try {
-    const served = sim.snapshotsServed();
+    const served = cam.sim.snapshotsServed();
     const w = await o2.session.write!({ name: 'cam-grab', connection: c2 }, [{ point: pt('1', 'snapshot.take', 'bool'), value: true }], AbortSignal.timeout(10_000));
     assert.deepEqual(w, [{ id: '1', ok: true }]);
-    assert.equal(sim.snapshotsServed(), served, 'not fetched from the snapshot URI');
+    assert.equal(cam.sim.snapshotsServed(), served, 'not fetched from the snapshot URI');
     const rs = await o2.session.read({ name: 'cam-grab', connection: c2 }, [pt('2', 'snapshot.path', 'string')], AbortSignal.timeout(10_000));
     const bytes = readFileSync(value(rs, '2') as string);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
@@ -164,14 +117,14 @@ test('snapshots: from the ONVIF snapshot URI (with credentials) and grabbed from
 });
 
 test('a camera without ONVIF (streamAddress only): stream health and stream snapshots work, ONVIF addresses are Unsupported', async () => {
-  const c = descriptor.connectionSchema.parse({ streamAddress: sim.rtspUrls.sub, timeout: '2s', probe: { timeout: '8s' }, snapshot: { timeout: '8s' } });
+  const c = descriptor.connectionSchema.parse({ streamAddress: cam.sim.rtspUrls.sub, timeout: '2s', probe: { timeout: '8s' }, snapshot: { timeout: '8s' } });
   const { driver, session } = await open(c);
   const dev = { name: 'cam-rtsp', connection: c };
   try {
     const rs = await session.read(dev, [pt('1', 'online', 'bool'), pt('2', 'stream.codec', 'string'), pt('3', 'info.model', 'string'), pt('4', 'ptz.pan', 'float32'), pt('5', 'stream.uri', 'string')], AbortSignal.timeout(15_000));
     assert.equal(value(rs, '1'), true);
     assert.equal(value(rs, '2'), 'h264');
-    assert.equal(value(rs, '5'), sim.rtspUrls.sub);
+    assert.equal(value(rs, '5'), cam.sim.rtspUrls.sub);
     for (const id of ['3', '4']) {
       const r = rs.find((x) => x.id === id)!;
       assert.ok(r.quality === 'bad' && r.error.code === 'Unsupported' && /needs the ONVIF service/.test(r.error.message));
