@@ -6,7 +6,7 @@
  *
  * Processes, all on 127.0.0.1 and all killed at the end (also on Ctrl-C and errors):
  * - the simulators (bench/bacnet/sim-child.ts): every device on its own UDP port;
- * - the gateway (bench/bacnet/gateway-child.ts), as `fieldgate run` starts it, with its embedded
+ * - the gateway (bench/lib/gateway-child.ts), as `fieldgate run` starts it, with its embedded
  *   broker; its CPU from /proc/<pid>/stat, its RSS at the start and end of the measured window,
  *   its live heap after a full GC at the end, and the BACnet sessions' COV queue counters;
  * - a subscriber (bench/lib/subscriber-child.ts) counting the points it receives and the latency
@@ -112,7 +112,7 @@ async function runMode(s: Settings, spec: RunSpec, dir: string, ports: readonly 
   const { child: sim } = await Child.start(`simulators-${mode}`, path.join(ROOT, 'bench', 'bacnet', 'sim-child.ts'), [dir, mode, String(l.intervalMs), String(changes)], { log: path.join(tmp, `simulators-${mode}-${changes}.log`) });
   log(`${mode}: gateway starting`);
   const profFile = path.join(tmp, `gateway-${mode}.cpuprofile`);
-  const { child: gw, ready } = await Child.start(`gateway-${mode}`, path.join(ROOT, 'bench', 'bacnet', 'gateway-child.ts'), s.profile ? [dir, profFile] : [dir], { log: path.join(tmp, `gateway-${mode}.log`), nodeArgs: ['--expose-gc'] });
+  const { child: gw, ready } = await Child.start(`gateway-${mode}`, path.join(ROOT, 'bench', 'lib', 'gateway-child.ts'), s.profile ? [dir, profFile] : [dir], { log: path.join(tmp, `gateway-${mode}.log`), nodeArgs: ['--expose-gc'] });
   const objects = l.devices * (l.objects + 1);
   // Every link online; with COV also every object subscribed.
   await until(

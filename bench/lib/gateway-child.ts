@@ -75,8 +75,10 @@ async function main(): Promise<void> {
     liveHeap: () => {
       (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
-      return { heapUsedMb: m.heapUsed / 2 ** 20, heapTotalMb: m.heapTotal / 2 ** 20, rssMb: m.rss / 2 ** 20 };
+      return { heapUsedMb: m.heapUsed / 2 ** 20, heapTotalMb: m.heapTotal / 2 ** 20, rssMb: m.rss / 2 ** 20, externalMb: m.external / 2 ** 20 };
     },
+    /** BACnet COV queue counters summed over the sessions (bench/bacnet.ts). */
+    bacnetCov: async () => (await import('../bacnet/cov-stats.ts')).bacnetCovStats(gw),
     profileStart: async () => {
       if (profileFile === undefined) throw new Error('no profile file given');
       inspector = new Session();
