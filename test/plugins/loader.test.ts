@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/gateway/config/load.ts';
 import type { ConfigIssue } from '../../src/devicemodel/schema/issues.ts';
 import { createRegistry } from '../../src/gateway/drivers/registry.ts';
 import { checkSdkVersion } from '../../src/gateway/plugins/version.ts';
+import { SDK_VERSION } from '../../src/drivers/sdk/index.ts';
 import { linkFieldgate, REPO } from './link.ts';
 
 const EXAMPLE = path.join(REPO, 'examples', 'driver-plugin');
@@ -94,7 +95,8 @@ test('a wrong sdkVersion is refused with the versions that fit, at the line of t
   assert.equal(path.basename(i.file), 'gateway.yaml');
   assert.deepEqual(i.path, ['plugins', 0, 'path']);
   assert.equal(i.line, 3);
-  assert.match(i.message, /^SdkVersionMismatch: plugin "future" needs SDK \^2\.0\.0 \(lowest: 2\.0\.0\), but this gateway provides SDK 1\.0\.0; it fits plugins with sdkVersion \^1\.0\.0/);
+  const sdk = SDK_VERSION.replace(/\./g, '\\.');
+  assert.match(i.message, new RegExp(`^SdkVersionMismatch: plugin "future" needs SDK \\^2\\.0\\.0 \\(lowest: 2\\.0\\.0\\), but this gateway provides SDK ${sdk}; it fits plugins with sdkVersion \\^1\\.0\\.0`));
 });
 
 test('a plugin may not take a built-in id, nor one an earlier plugin has', async () => {

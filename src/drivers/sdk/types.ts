@@ -202,6 +202,12 @@ export interface DriverDescriptor<C extends BaseConnection = BaseConnection, A =
   /** Which devices share a link and how many calls may overlap on it. */
   link(connection: C): LinkSpec;
   create(ctx: DriverContext): Driver<C, A>;
+  /**
+   * Loads what the driver needs before the gateway starts polling (a large protocol stack whose
+   * first import blocks for seconds), so that a first connect later does not stall every other
+   * device. Optional (SDK 1.1); a failure is logged and the connect reports its own error.
+   */
+  prepare?(): Promise<void>;
 }
 
 /** Quality helpers re-exported for drivers. */

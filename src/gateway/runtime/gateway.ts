@@ -279,6 +279,21 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   });
   if (link.state === 'online') void publisher.gatewayStatus(true).catch(() => undefined);
 
+  // Heavy driver stacks load now, before any device polls, rather than stalling the event loop
+  // at a first connect while other devices run.
+  const used = new Set(input.instances.map((i) => i.name));
+  await Promise.all(
+    config.drivers
+      .filter((d) => used.has(d.name))
+      .map(async (cfg) => {
+        try {
+          await (await descriptorForInstance(cfg, input.registry))?.prepare?.();
+        } catch (e) {
+          log.warn({ driver: cfg.driver, err: e instanceof Error ? e.message : String(e) }, 'driver could not prepare; its first connect will say why');
+        }
+      }),
+  );
+
   // Start: links connect, timers tick (staggered per interval group).
   await fleet.start(input.instances);
   subscribeDownlink(input.instances.flatMap((i) => i.devices));
