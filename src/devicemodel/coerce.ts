@@ -21,6 +21,14 @@ const INT_RANGES: Readonly<Record<IntType, readonly [bigint, bigint]>> = {
   uint64: [0n, 2n ** 64n - 1n],
 };
 
+/**
+ * The same ranges as doubles, for safe integers (|v| < 2^53): against those, comparing doubles
+ * is exact (a bound's rounding cannot cross a safe integer) and skips a BigInt per sample.
+ */
+const NUM_RANGES = Object.fromEntries(Object.entries(INT_RANGES).map(([t, [min, max]]) => [t, [Number(min), Number(max)]])) as unknown as Readonly<
+  Record<IntType, readonly [number, number]>
+>;
+
 /** Largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -50,6 +58,11 @@ function rangeText(t: IntType): string {
 
 /** Integer check for a truncated number or a bigint; returns the value in the same JS kind. */
 function intInRange(t: IntType, v: number | bigint): Result<number | bigint> {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    const [lo, hi] = NUM_RANGES[t];
+    if (v < lo || v > hi) return { ok: false, error: `${v} is out of ${rangeText(t)}` };
+    return { ok: true, value: v === 0 ? 0 : v };
+  }
   const big = typeof v === 'bigint' ? v : BigInt(v);
   const [min, max] = INT_RANGES[t];
   if (big < min || big > max) return { ok: false, error: `${v} is out of ${rangeText(t)}` };
@@ -82,50 +95,49 @@ function coerceValue(name: string, type: ModelType, prop: ModelProperty, value: 
     return { ok: true, value };
   }
   if (typeof value === 'boolean' && type === 'bool') return { ok: true, value };
-  const fail = (why: string): Result<AttributeValue> => failWith(name, why);
-  if (value === null) return fail(`no value for ${type}`);
+  if (value === null) return failWith(name, `no value for ${type}`);
   if (isIntType(type)) {
     const n = looseNumber(value, true);
-    if (n === undefined) return fail(`cannot convert ${describeValue(value)} to ${type}`);
-    if (typeof n === 'number' && !Number.isFinite(n)) return fail(`cannot convert ${n} to ${type}`);
+    if (n === undefined) return failWith(name, `cannot convert ${describeValue(value)} to ${type}`);
+    if (typeof n === 'number' && !Number.isFinite(n)) return failWith(name, `cannot convert ${n} to ${type}`);
     const r = intInRange(type, typeof n === 'number' ? Math.trunc(n) : n);
-    return r.ok ? r : fail(r.error);
+    return r.ok ? r : failWith(name, r.error);
   }
   switch (type) {
     case 'float32':
     case 'float64': {
       const n = looseNumber(value, false);
-      if (n === undefined) return fail(`cannot convert ${describeValue(value)} to ${type}`);
+      if (n === undefined) return failWith(name, `cannot convert ${describeValue(value)} to ${type}`);
       const v = Number(n);
-      if (!Number.isFinite(v)) return fail(`cannot convert ${v} to ${type}`);
-      if (type === 'float32' && Math.abs(v) > FLOAT32_MAX) return fail(`${v} is out of the float32 range`);
+      if (!Number.isFinite(v)) return failWith(name, `cannot convert ${v} to ${type}`);
+      if (type === 'float32' && Math.abs(v) > FLOAT32_MAX) return failWith(name, `${v} is out of the float32 range`);
       return { ok: true, value: v };
     }
     case 'bool':
       if (typeof value === 'boolean') return { ok: true, value };
-      if (typeof value === 'number') return Number.isNaN(value) ? fail('cannot convert NaN to bool') : { ok: true, value: value !== 0 };
+      if (typeof value === 'number') return Number.isNaN(value) ? failWith(name, 'cannot convert NaN to bool') : { ok: true, value: value !== 0 };
       if (typeof value === 'bigint') return { ok: true, value: value !== 0n };
       if (value === 'true' || value === '1') return { ok: true, value: true };
       if (value === 'false' || value === '0') return { ok: true, value: false };
-      return fail(`cannot convert ${describeValue(value)} to bool`);
+      return failWith(name, `cannot convert ${describeValue(value)} to bool`);
     case 'string':
       return { ok: true, value: typeof value === 'object' ? stringifyJson(value) : String(value) };
     case 'enum': {
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') {
-        return fail(`cannot convert ${describeValue(value)} to enum`);
+        return failWith(name, `cannot convert ${describeValue(value)} to enum`);
       }
       const allowed = prop.enumValues;
       if (allowed === undefined || allowed.length === 0) return { ok: true, value };
       // Devices often report an enum code as a number while the model lists it as text, or back.
       const hit = allowed.find((e) => e === value || String(e) === String(value));
-      if (hit === undefined) return fail(`${describeValue(value)} is not one of ${allowed.map((e) => JSON.stringify(e)).join(', ')}`);
+      if (hit === undefined) return failWith(name, `${describeValue(value)} is not one of ${allowed.map((e) => JSON.stringify(e)).join(', ')}`);
       return { ok: true, value: hit };
     }
     case 'time':
     case 'date':
-      return typeof value === 'string' ? { ok: true, value } : fail(`expected text for ${type}, got ${describeValue(value)}`);
+      return typeof value === 'string' ? { ok: true, value } : failWith(name, `expected text for ${type}, got ${describeValue(value)}`);
     case 'array': {
-      if (!Array.isArray(value)) return fail(`expected an array, got ${describeValue(value)}`);
+      if (!Array.isArray(value)) return failWith(name, `expected an array, got ${describeValue(value)}`);
       const items = value as readonly AttributeValue[];
       const itemType = prop.arrayItemType;
       if (itemType === undefined) return { ok: true, value: items };
@@ -138,9 +150,9 @@ function coerceValue(name: string, type: ModelType, prop: ModelProperty, value: 
       return { ok: true, value: out };
     }
     case 'object':
-      return typeof value === 'object' && !Array.isArray(value) ? { ok: true, value } : fail(`expected an object, got ${describeValue(value)}`);
+      return typeof value === 'object' && !Array.isArray(value) ? { ok: true, value } : failWith(name, `expected an object, got ${describeValue(value)}`);
   }
-  return fail(`unknown type ${String(type)}`);
+  return failWith(name, `unknown type ${String(type)}`);
 }
 
 /**
@@ -152,6 +164,23 @@ function coerceValue(name: string, type: ModelType, prop: ModelProperty, value: 
  */
 export function coerceToModel(prop: ModelProperty, value: AttributeValue): { ok: true; value: AttributeValue } | { ok: false; error: string } {
   return coerceValue(prop.name, prop.type, prop, value);
+}
+
+/**
+ * True when {@link coerceToModel}(prop, value) is `{ok: true, value}` with this very value: the
+ * check of the hot path (a number or bool sample for a property of its own kind) without making
+ * the result object. False means "not known": call coerceToModel.
+ */
+export function keepsValue(prop: ModelProperty, value: AttributeValue): boolean {
+  const type = prop.type;
+  if (typeof value === 'number') {
+    if (type === 'float64') return Number.isFinite(value);
+    if (type === 'float32') return Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX;
+    if (!isIntType(type) || !Number.isSafeInteger(value) || Object.is(value, -0)) return false;
+    const [lo, hi] = NUM_RANGES[type];
+    return value >= lo && value <= hi;
+  }
+  return typeof value === 'boolean' && type === 'bool';
 }
 
 /**

@@ -59,6 +59,8 @@ function pointsOf(m: Mapping): readonly string[] {
 export function applyMapping(m: Mapping, lookup: (pointId: string) => PointReading | undefined): MappingResult {
   const ids = pointsOf(m);
   if (ids.length === 0) return { quality: 'bad', reason: `${m.attribute}: the mapping reads no point` };
+  // `value` reads only its first point: no map of readings (this runs per attribute per poll).
+  if (m.kind === 'value') return passThrough(m, ids[0]!, lookup(ids[0]!));
   let quality: Quality = 'good';
   const readings = new Map<string, PointReading>();
   for (const id of ids) {
@@ -67,17 +69,6 @@ export function applyMapping(m: Mapping, lookup: (pointId: string) => PointReadi
     if (r.quality === 'bad') return { quality: 'bad', reason: `${m.attribute}: point x${id} is bad` };
     if (r.quality === 'uncertain') quality = 'uncertain';
     readings.set(id, r);
-    if (m.kind === 'value') break; // only the first variable matters
-  }
-
-  if (m.kind === 'value') {
-    const v = readings.get(ids[0]!)!.value;
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return { quality: 'bad', reason: `${m.attribute}: point x${ids[0]} is ${v}` };
-      return { quality, value: m.precision === undefined ? v : roundTo(v, m.precision) };
-    }
-    if (typeof v === 'bigint' && m.precision !== undefined) return { quality, value: roundTo(Number(v), m.precision) };
-    return { quality, value: v };
   }
 
   const numbers = new Map<string, number>();
@@ -90,6 +81,20 @@ export function applyMapping(m: Mapping, lookup: (pointId: string) => PointReadi
   if (result === undefined) return { quality: 'bad', reason: `${m.attribute}: a point of ${formatExpression(m.expr)} has no value` };
   if (!Number.isFinite(result)) return { quality: 'bad', reason: `${m.attribute}: ${formatExpression(m.expr)} gave ${result}` };
   return { quality, value: m.precision === undefined ? result : roundTo(result, m.precision) };
+}
+
+/** A `value` mapping: the point's value passes through (numbers rounded when `precision` is set). */
+function passThrough(m: Mapping, id: string, r: PointReading | undefined): MappingResult {
+  if (r === undefined) return { quality: 'bad', reason: `${m.attribute}: point x${id} has no value` };
+  if (r.quality === 'bad') return { quality: 'bad', reason: `${m.attribute}: point x${id} is bad` };
+  const quality: Quality = r.quality === 'uncertain' ? 'uncertain' : 'good';
+  const v = r.value;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return { quality: 'bad', reason: `${m.attribute}: point x${id} is ${v}` };
+    return { quality, value: m.precision === undefined ? v : roundTo(v, m.precision) };
+  }
+  if (typeof v === 'bigint' && m.precision !== undefined) return { quality, value: roundTo(Number(v), m.precision) };
+  return { quality, value: v };
 }
 
 /**

@@ -136,13 +136,14 @@ export function mergeReportInPlace(shadow: Shadow, props: Readonly<Record<string
   const report = shadow.report as Record<string, AttributeValue>;
   const metaReport = shadow.meta.report as Record<string, Mutable<ReportMeta>>;
   const keys = Object.keys(props);
-  // First pass: merged values (may throw), before any change.
-  const next: (AttributeValue | undefined)[] = new Array(keys.length);
+  // First pass: merged values of maps (may throw), before any change. Other values are taken as
+  // they are, so the common report (numbers, text, bools) needs no array of them.
+  let next: (AttributeValue | undefined)[] | undefined;
   for (let i = 0; i < keys.length; i++) {
     const upd = props[keys[i]!] as PropertyUpdate;
-    if (upd.value === undefined) continue;
+    if (typeof upd.value !== 'object' || upd.value === null) continue;
     const old = Object.hasOwn(report, keys[i]!) ? report[keys[i]!] : undefined;
-    next[i] = typeof upd.value === 'object' && upd.value !== null ? mergeValue(old, upd.value, 2) : upd.value;
+    (next ??= new Array(keys.length))[i] = mergeValue(old, upd.value, 2);
   }
   const changed: string[] = [];
   let touched = false;
@@ -153,7 +154,7 @@ export function mergeReportInPlace(shadow: Shadow, props: Readonly<Record<string
     if (upd.value !== undefined) {
       const hadValue = Object.hasOwn(report, key);
       const old = hadValue ? report[key] : undefined;
-      const nv = next[i] as AttributeValue;
+      const nv = (typeof upd.value === 'object' && upd.value !== null ? next![i] : upd.value) as AttributeValue;
       if (!hadValue || (nv !== old && !valueEqual(old, nv))) {
         define(report, key, nv);
         valueChanged = true;

@@ -130,6 +130,9 @@ export function decodeRegisters(
   if (type === 'string') return decodeString(regs, order, opts);
   const width = byteWidth(type) ?? 2;
   const n = width / 2;
+  const fast = decodeNumberAt(regs, 0, regs.length, type, order, opts.bit);
+  if (fast !== undefined) return { kind: 'ok', value: fast, consumed: n };
+  // Only the outcomes that are not `ok` get here (and stay exactly as they were).
   if (regs.length < n) return { kind: 'incomplete' };
   const bad = checkRegisters(regs, n);
   if (bad) return { kind: 'error', error: bad };
@@ -160,6 +163,63 @@ export function decodeRegisters(
     case 'float64':
       return ok(view.getFloat64(0));
   }
+}
+
+/** Scratch bytes for {@link decodeNumberAt}: JS is single-threaded and the view never escapes. */
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
+/**
+ * The allocation-free fast path of {@link decodeRegisters} for the hot path of every poll: the
+ * numeric or bool value that `decodeRegisters(regs.slice(offset, offset + count), type, order,
+ * {bit})` would return as `ok`, read straight out of a response's registers; `undefined` whenever
+ * that call would not be `ok` or is not a plain number/bool decode (too few registers, a register
+ * out of range, a bad bit, `string`), so that the caller asks decodeRegisters for the exact
+ * outcome. Per value it makes no array, no typed array and no closure (each of those cost more
+ * than the decode itself: a Uint8Array has its own ArrayBuffer, and tsx names every closure).
+ */
+export function decodeNumberAt(
+  regs: ArrayLike<number>,
+  offset: number,
+  count: number,
+  type: PointType,
+  order: ByteOrder,
+  bit: number | undefined,
+): PointValue | undefined {
+  if (type === 'string') return undefined;
+  const n = (byteWidth(type) ?? 2) / 2;
+  if (count < n || regs.length - offset < n) return undefined;
+  const swapBytes = order === 'BADC' || order === 'DCBA';
+  const swapWords = order === 'CDAB' || order === 'DCBA';
+  for (let i = 0; i < n; i++) {
+    const r = regs[offset + i];
+    if (r === undefined || !Number.isInteger(r) || r < 0 || r > 0xffff) return undefined;
+    // Same transform as toCanonical: reverse the words, swap the bytes inside each one.
+    SCRATCH.setUint16(2 * (swapWords ? n - 1 - i : i), swapBytes ? ((r & 0xff) << 8) | (r >> 8) : r);
+  }
+  switch (type) {
+    case 'bool': {
+      if (bit !== undefined && (!Number.isInteger(bit) || bit < 0 || bit > 15)) return undefined;
+      const r = SCRATCH.getUint16(0);
+      return bit === undefined ? r !== 0 : ((r >> bit) & 1) === 1;
+    }
+    case 'int16':
+      return SCRATCH.getInt16(0);
+    case 'uint16':
+      return SCRATCH.getUint16(0);
+    case 'int32':
+      return SCRATCH.getInt32(0);
+    case 'uint32':
+      return SCRATCH.getUint32(0);
+    case 'float32':
+      return SCRATCH.getFloat32(0);
+    case 'int64':
+      return SCRATCH.getBigInt64(0);
+    case 'uint64':
+      return SCRATCH.getBigUint64(0);
+    case 'float64':
+      return SCRATCH.getFloat64(0);
+  }
+  return undefined;
 }
 
 function decodeString(regs: ArrayLike<number>, order: ByteOrder, opts: DecodeOptions): DecodeResult<PointValue> {

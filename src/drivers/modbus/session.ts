@@ -82,6 +82,11 @@ export class ModbusSession implements Session<ModbusConnection, ModbusAddress> {
   readonly #isolated = new Map<string, Set<string>>();
   /** Blocks of the lists planReads handed out, so read() does not plan them again. */
   readonly #planned = new WeakMap<readonly MPoint[], ReadBlock>();
+  /**
+   * The last plan of each point list planReads was given, with what it depended on: the device,
+   * its connection (limits) and how many of its points were isolated then (that set only grows).
+   */
+  readonly #plans = new WeakMap<readonly MPoint[], { device: string; connection: ModbusConnection; isolated: number; lists: MPoint[][] }>();
   /** Monotonic time the last frame finished, for the inter-frame silence on serial links. */
   #lastFrameEnd = Number.NEGATIVE_INFINITY;
 
@@ -106,12 +111,21 @@ export class ModbusSession implements Session<ModbusConnection, ModbusAddress> {
   }
 
   planReads(device: Device, points: readonly MPoint[]): MPoint[][] {
-    return planReads(points, limitsOf(device.connection), this.isolatedPoints(device.name)).map((b) => {
+    // The gateway hands in the same point list on every poll: plan it once, and again only when
+    // the inputs change (another connection, or a point learned to be read alone).
+    const isolated = this.#isolated.get(device.name);
+    const cached = this.#plans.get(points);
+    if (cached !== undefined && cached.device === device.name && cached.connection === device.connection && cached.isolated === (isolated?.size ?? 0)) {
+      return [...cached.lists];
+    }
+    const lists = planReads(points, limitsOf(device.connection), isolated ?? new Set<string>()).map((b) => {
       const list = b.points.map((p) => p.point);
       // `read` gets this very array back from the gateway: keep its block so it is not planned twice.
       this.#planned.set(list, b);
       return list;
     });
+    this.#plans.set(points, { device: device.name, connection: device.connection, isolated: isolated?.size ?? 0, lists });
+    return [...lists];
   }
 
   /** Reads the points (normally one planned block); one result per point. */

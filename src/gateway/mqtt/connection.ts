@@ -158,6 +158,8 @@ class Link implements BrokerLink {
   private readonly client: MqttClient;
   private readonly queue: Pending[] = [];
   private readonly subs = new Map<string, 0 | 1>();
+  /** Topics topicProblem found valid. */
+  private readonly goodTopics = new Set<string>();
   /** subscribe() calls made while not online, settled by the next resubscription. */
   private subWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private readonly messageHandlers = new Set<(topic: string, payload: Buffer) => void>();
@@ -228,13 +230,14 @@ class Link implements BrokerLink {
         reject(new MqttLinkError('Closed', 'link is closed'));
         return;
       }
-      const bad = topicProblem(topic);
+      const bad = this.goodTopics.has(topic) ? undefined : topicProblem(topic);
       if (bad !== undefined) {
         // mqtt.js sends such a topic as is; the broker then drops the connection, and a QoS 1
         // message would come back after every reconnect.
         reject(new MqttLinkError('Publish', `cannot publish to ${JSON.stringify(topic)}: ${bad}`));
         return;
       }
+      this.rememberGood(topic);
       this.queue.push({ topic, payload, qos: opts.qos, retain: opts.retain ?? false, resolve, reject });
       if (this.queue.length > this.maxQueue) this.dropOne();
       this.counters.queued = this.queue.length;
@@ -242,6 +245,13 @@ class Link implements BrokerLink {
     });
     p.catch(() => {});
     return p;
+  }
+
+  /** Devices publish on the same few topics over and over: check each once (bounded memory). */
+  private rememberGood(topic: string): void {
+    if (this.goodTopics.has(topic)) return;
+    if (this.goodTopics.size >= 100_000) this.goodTopics.clear();
+    this.goodTopics.add(topic);
   }
 
   subscribe(topics: readonly { readonly topic: string; readonly qos: 0 | 1 }[]): Promise<void> {

@@ -92,6 +92,11 @@ export class DeviceRuntime {
   private readonly current = new Map<string, { value: AttributeValue; quality: Quality; error?: PointError; ts: number }>();
   readonly counters: DeviceCounters = { polls: 0, failedPolls: 0, overruns: 0, pointsRead: 0, badPoints: 0, published: 0, writes: 0 };
   private readonly pendingPush = new Map<string, ReadResult>();
+  /** Every attribute of a full poll, in order, each set to null (null: not usable); see {@link ingest}. */
+  private template: Readonly<Record<string, null>> | null | undefined;
+  /** What the report policy admitted in the current ingest (reused arrays). */
+  private readonly admitted: string[] = [];
+  private readonly admittedValues: (AttributeValue | undefined)[] = [];
   private pushTimer: unknown;
   /** Bad point results by error code (Timeout, Exception, BadAddress…), for metrics. */
   readonly errorsByCode = new Map<string, number>();
@@ -106,8 +111,8 @@ export class DeviceRuntime {
     this.pointsById = new Map(this.points.map((p) => [p.id, p]));
     this.mappingsByAttr = new Map(d.mappings.map((m) => [m.attribute, m]));
     this.normalizer = new Normalizer(d.mappings, d.model);
-    const rules = new Map(d.mappings.map((m) => [m.attribute, { deviation: m.deviation, deadband: m.deadband, silentWin: m.silentWin }]));
-    this.policy = new ReportPolicy(rules, opts.policy);
+    // A mapping carries its own deviation, deadband and silentWin: it is the rule (no copy per attribute).
+    this.policy = new ReportPolicy(this.mappingsByAttr, opts.policy);
   }
 
   get device(): CompiledDevice {
@@ -137,8 +142,18 @@ export class DeviceRuntime {
     }
     const blocks = session.planReads ? session.planReads(this.ref, this.points) : [this.points];
     // One deadline for the whole poll (a timer per block costs more than the blocks' bookkeeping).
-    const signal = AbortSignal.timeout(this.ref.connection.timeout * (blocks.length + 3) + 1000);
-    const settled = await Promise.allSettled(blocks.map((block) => link.run((s) => s.read(this.ref, block, signal), 'read', this.name)));
+    // Like AbortSignal.timeout (same real-time timer, same reason), but the timer is cleared when
+    // the poll ends: AbortSignal.timeout's would stay armed and fire long after every poll.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), this.ref.connection.timeout * (blocks.length + 3) + 1000);
+    timer.unref();
+    const signal = deadline.signal;
+    let settled: PromiseSettledResult<ReadResult[]>[];
+    try {
+      settled = await Promise.allSettled(blocks.map((block) => link.run((s) => s.read(this.ref, block, signal), 'read', this.name)));
+    } finally {
+      clearTimeout(timer);
+    }
     const results: ReadResult[] = [];
     let okBlocks = 0;
     let error: PointError | undefined;
@@ -298,8 +313,14 @@ export class DeviceRuntime {
 
   private async ingest(results: readonly ReadResult[], now: number, all: boolean, publish: boolean): Promise<void> {
     const samples = this.normalizer.ingest(results, all);
-    const props: Record<string, AttributeValue> = {};
-    const shadow: Record<string, { value?: AttributeValue; ts: number; quality: Quality }> = {};
+    // A full poll gives every attribute, always the same keys: its records start as copies of a
+    // template that has them all (one allocation, V8 fast properties), not as `{}` grown key by
+    // key into a hash table on every poll. Every key is then set, so no template value is left.
+    if (all && this.template === undefined) this.template = templateOf(samples.keys());
+    const template = all && this.template !== null ? this.template : undefined;
+    const shadow = seeded<{ value?: AttributeValue; ts: number; quality: Quality }>(template);
+    const admitted = this.admitted;
+    const admittedValues = this.admittedValues;
     let n = 0;
     for (const [attr, s] of samples) {
       const cur = this.current.get(attr);
@@ -314,12 +335,16 @@ export class DeviceRuntime {
       shadow[attr] = s.quality === 'bad' ? { ts: now, quality: 'bad' } : { value: s.value, ts: now, quality: s.quality };
       if (!publish || s.quality === 'bad') continue;
       if (this.policy.admit(attr, s, now)) {
-        props[attr] = s.value;
+        admitted[n] = attr;
+        admittedValues[n] = s.value;
         n++;
       }
     }
     if (samples.size > 0) this.opts.shadow?.reported(this.name, shadow);
     if (n > 0) {
+      const props = seeded<AttributeValue>(n === samples.size ? template : undefined);
+      for (let i = 0; i < n; i++) props[admitted[i]!] = admittedValues[i] as AttributeValue;
+      admittedValues.fill(undefined, 0, n); // hold no value past this call
       this.counters.published += n;
       // Never wait for the broker here: while it is down, messages queue in the broker link (in
       // order) and polling goes on; a poll that waited for a PUBACK would stall the device.
@@ -339,6 +364,25 @@ export class DeviceRuntime {
     });
     if (online) this.opts.onOnline?.(this);
   }
+}
+
+/**
+ * An object with these keys, each null, in fast-properties mode (JSON.parse builds it that way,
+ * also for many keys). null for a `__proto__` attribute: `{}` grown by assignment, as before,
+ * would not get that key as its own, and the template would.
+ */
+function templateOf(keys: Iterable<string>): Readonly<Record<string, null>> | null {
+  const parts: string[] = [];
+  for (const k of keys) {
+    if (k === '__proto__') return null;
+    parts.push(`${JSON.stringify(k)}:null`);
+  }
+  return JSON.parse(`{${parts.join(',')}}`) as Record<string, null>;
+}
+
+/** A new record: a copy of `template` (its keys are all about to be set), or `{}`. */
+function seeded<T>(template: Readonly<Record<string, null>> | undefined): Record<string, T> {
+  return (template === undefined ? {} : { ...template }) as Record<string, T>;
 }
 
 function attrOf(mappings: Map<string, Mapping>, pointId: string): string {

@@ -29,6 +29,8 @@ interface Last {
   value: AttributeValue;
   quality: Quality;
   at: number;
+  /** The attribute's rule, looked up once (rules do not change). */
+  readonly rule: AttributeRule;
 }
 
 export interface Sample {
@@ -42,6 +44,7 @@ const NO_RULE: AttributeRule = { deviation: 0, deadband: 0, silentWin: 0 };
 export class ReportPolicy {
   private readonly last = new Map<string, Last>();
 
+  /** `rules` must not change afterwards: each attribute's rule is looked up once and kept. */
   constructor(
     private readonly rules: ReadonlyMap<string, AttributeRule>,
     private readonly options: PolicyOptions,
@@ -51,10 +54,10 @@ export class ReportPolicy {
   admit(attribute: string, sample: Sample, now: number): boolean {
     const last = this.last.get(attribute);
     if (last === undefined) {
-      this.last.set(attribute, { value: sample.value, quality: sample.quality, at: now });
+      this.last.set(attribute, { value: sample.value, quality: sample.quality, at: now, rule: this.rules.get(attribute) ?? NO_RULE });
       return true;
     }
-    if (this.due(attribute, sample, last, now)) {
+    if (this.due(sample, last, now)) {
       last.value = sample.value;
       last.quality = sample.quality;
       last.at = now;
@@ -68,9 +71,9 @@ export class ReportPolicy {
     this.last.clear();
   }
 
-  private due(attribute: string, sample: Sample, last: Last, now: number): boolean {
+  private due(sample: Sample, last: Last, now: number): boolean {
     if (sample.quality !== last.quality) return true;
-    const rule = this.rules.get(attribute) ?? NO_RULE;
+    const rule = last.rule;
     const age = now - last.at;
     if (rule.silentWin > 0 && age >= rule.silentWin) return true;
     if (this.options.heartbeat > 0 && age >= this.options.heartbeat) return true;
