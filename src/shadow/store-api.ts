@@ -6,7 +6,7 @@
  * Durability, in one table:
  * | call | in memory | on disk |
  * |---|---|---|
- * | `report` | at once | next batch (≤ `batchMs`) |
+ * | `report` | at once | next batch (≤ `batchMs`); a report that changes only timestamps, at most once per `tsRefreshMs` |
  * | `append` | at once (not yet visible to `peek`) | next batch; `peek` shows it from then on |
  * | `desire`, `clearDesired`, `remove`, `appendSync` | at once | before the call returns (fsynced) |
  * | `ack`, `ackUpTo` | at once | at once (a lost ack only means a resend, which QoS 1 allows) |
@@ -45,6 +45,15 @@ export interface ShadowStoreOptions {
   readonly now?: () => number;
   /** Called when a background batch fails (disk full, file unwritable); the store keeps its data in memory and retries. */
   readonly onError?: (err: ShadowError) => void;
+  /** Called when a batch is written again after one or more failures (space came back). */
+  readonly onRecovered?: () => void;
+  /**
+   * A report that changes no value and no quality (the same values read again, only their `ts`
+   * newer) is written at most this often per device (ms). In memory every `ts` is current; on disk
+   * an unchanged property's `ts` may lag by up to this much. Without it an idle plant would rewrite
+   * every device's row at every poll. Default 60,000; 0 writes every report.
+   */
+  readonly tsRefreshMs?: number;
 }
 
 /** One outbox message. */

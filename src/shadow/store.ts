@@ -28,6 +28,8 @@ import {
 import type { FlushInfo, OutboxEntry, Qos, ShadowStore, ShadowStoreOptions, ShadowStoreStats } from './store-api.ts';
 
 const DEFAULT_BATCH_MS = 50;
+/** See ShadowStoreOptions.tsRefreshMs. */
+const DEFAULT_TS_REFRESH_MS = 60_000;
 const DEFAULT_OUTBOX_MAX = 1_000_000;
 /** Longest pause between retries of a failing background batch. */
 const MAX_RETRY_MS = 5_000;
@@ -65,6 +67,9 @@ class SqliteShadowStore implements ShadowStore {
   private readonly outbox: SqliteOutbox;
   private readonly shadows = new Map<string, Shadow>();
   private readonly dirty = new Set<string>();
+  /** When each device's row was last written (for `tsRefreshMs`). */
+  private readonly writtenAt = new Map<string, number>();
+  private readonly tsRefreshMs: number;
   private readonly listeners = new Set<(info: FlushInfo) => void>();
   private readonly upsert: Statement<[string, string, string, number, number, string, number]>;
   private readonly deleteShadow: Statement<[string]>;
@@ -87,6 +92,7 @@ class SqliteShadowStore implements ShadowStore {
     this.batchMs = opts.batchMs ?? DEFAULT_BATCH_MS;
     this.synchronous = opts.synchronous ?? 'normal';
     this.now = opts.now ?? Date.now;
+    this.tsRefreshMs = opts.tsRefreshMs ?? DEFAULT_TS_REFRESH_MS;
     try {
       if (file !== ':memory:' && file !== '') mkdirSync(dirname(file), { recursive: true });
       this.db = new Database(file);
@@ -138,7 +144,8 @@ class SqliteShadowStore implements ShadowStore {
     }
     const out = mergeReportInPlace(shadow, props);
     for (const _ in props) this.updates++;
-    if (out.touched) {
+    // Only timestamps moved: the row waits until a value changes or `tsRefreshMs` has passed.
+    if (out.touched && (out.changed.length > 0 || this.now() - (this.writtenAt.get(device) ?? -Infinity) >= this.tsRefreshMs)) {
       this.dirty.add(device);
       this.schedule();
     }
@@ -192,6 +199,7 @@ class SqliteShadowStore implements ShadowStore {
       if (wasDirty) this.dirty.add(device);
       throw e;
     }
+    this.writtenAt.delete(device);
     return true;
   }
 
@@ -326,7 +334,11 @@ class SqliteShadowStore implements ShadowStore {
     }
     if (w !== undefined) this.outbox.committed(w);
     // Only what was written is clean: nothing can run between the commit and here (synchronous).
-    for (const device of devices) this.dirty.delete(device);
+    for (const device of devices) {
+      this.dirty.delete(device);
+      this.writtenAt.set(device, updatedAt);
+    }
+    if (this.lastError !== undefined) this.opts.onRecovered?.();
     this.lastError = undefined;
     this.failures = 0;
     const durationMs = performance.now() - t0;

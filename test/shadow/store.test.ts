@@ -104,7 +104,8 @@ test('sqlite: not a database -> Storage error naming the file', () => {
 test('sqlite: database full -> clear Storage error, data served from memory, recovers after acks', async () => {
   const { dir, file } = tempFile();
   const errors: ShadowError[] = [];
-  const s = openShadowStore(file, { batchMs: 5, maxDbBytes: 256 * 1024, onError: (e) => errors.push(e) });
+  let recovered = 0;
+  const s = openShadowStore(file, { batchMs: 5, maxDbBytes: 256 * 1024, onError: (e) => errors.push(e), onRecovered: () => recovered++ });
   try {
     s.report('a', { x: { value: 1, ts: 1, quality: 'good' } });
     s.flush();
@@ -133,9 +134,11 @@ test('sqlite: database full -> clear Storage error, data served from memory, rec
     assert.ok(errors.length > 0 && errors[0]!.code === 'Storage');
     // The cloud drains the outbox: room again, the next batch writes everything that waited.
     const stored = s.peek(1000);
+    assert.equal(recovered, 0);
     s.ackUpTo(stored.at(-1)!.seq);
     s.flush();
     assert.equal(s.stats().persisting, true);
+    assert.equal(recovered, 1, 'onRecovered once the first batch after the failures is written');
     s.close();
     const again = openShadowStore(file);
     assert.equal(again.get('a')?.report.x, 2);
@@ -147,6 +150,39 @@ test('sqlite: database full -> clear Storage error, data served from memory, rec
     } catch {
       // already failing: keep the first error
     }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a report that only refreshes timestamps is written at most once per tsRefreshMs', () => {
+  const { dir, file } = tempFile();
+  let now = 1_000_000;
+  const s = openShadowStore(file, { batchMs: 1000, tsRefreshMs: 60_000, now: () => now });
+  try {
+    s.report('a', { x: { value: 1, ts: now, quality: 'good' } });
+    s.flush();
+    const flushes = s.stats().flushes;
+    // The same value read again, ts newer: in memory at once, not written.
+    now += 1000;
+    s.report('a', { x: { value: 1, ts: now, quality: 'good' } });
+    assert.equal(s.get('a')?.meta.report.x?.ts, now, 'memory has the newest ts');
+    s.flush();
+    assert.equal(s.stats().flushes, flushes, 'nothing to write for a ts-only report');
+    // A changed quality is a change: written.
+    now += 1000;
+    s.report('a', { x: { value: 1, ts: now, quality: 'uncertain' } });
+    s.flush();
+    assert.equal(s.stats().flushes, flushes + 1);
+    // After tsRefreshMs a ts-only report is written again.
+    now += 60_000;
+    s.report('a', { x: { value: 1, ts: now, quality: 'uncertain' } });
+    s.flush();
+    assert.equal(s.stats().flushes, flushes + 2);
+    s.close();
+    const again = openShadowStore(file);
+    assert.equal(again.get('a')?.meta.report.x?.ts, now, 'the refreshed ts is on disk');
+    again.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -96,6 +96,7 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
     outboxMax: Math.max(1_000_000, (config.cloud?.outbox.maxRows ?? 0) * 2),
     ...(config.storage.maxBytes !== undefined ? { maxDbBytes: config.storage.maxBytes } : {}),
     onError: (e) => log.error({ code: e.code, err: e.message }, 'shadow store is not persisting; live data continues'),
+    onRecovered: () => log.warn('shadow store is persisting again; what it held in memory is written'),
   });
   let sync: CloudSync | undefined;
   const shadowSink = {
