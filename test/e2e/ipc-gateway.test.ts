@@ -7,6 +7,7 @@
  * offline and comes back online.
  */
 import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -91,7 +92,7 @@ devices:
         timeout: 5s
         events: true
         probe: {interval: 5s, timeout: 8s}
-        snapshot: {every: 1s, keep: 3}
+        snapshot: {every: 1s, keep: 3, profile: sub, publishTopic: cams/cam-1/snapshot}
         service: {imageFormat: jpg, cacheTime: 3}
   - name: cam-bad
     version: "1"
@@ -174,6 +175,19 @@ test('scheduled snapshots are saved as JPEG under the data directory and reporte
   assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
   assert.ok(typeof p['snapshot-size'] === 'number' && p['snapshot-size'] > 1000);
   assert.ok(sim.snapshotsServed() >= 1);
+});
+
+test('each snapshot is also published as JPEG bytes on snapshot.publishTopic', async () => {
+  const sub = await mqtt.connectAsync(gateway.brokerUrl, { reconnectPeriod: 0 });
+  try {
+    const got = new Promise<Buffer>((resolve) => sub.on('message', (_t, payload) => resolve(payload)));
+    await sub.subscribeAsync('cams/cam-1/snapshot');
+    const bytes = await Promise.race([got, new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('no snapshot bytes within 10 s')), 10_000))]);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], 'JPEG SOI');
+    assert.deepEqual([...bytes.subarray(-2)], [0xff, 0xd9], 'JPEG EOI: the whole image');
+  } finally {
+    await sub.endAsync();
+  }
 });
 
 test('a PTZ delta moves the head; a bad value is rejected and nothing reaches the camera', async () => {

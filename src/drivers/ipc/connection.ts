@@ -40,11 +40,8 @@ const snapshotSchema = z.strictObject({
   source: z.enum(['auto', 'onvif', 'stream']).default('auto'),
   /** Files kept (the newest), besides `service.cacheTime`. */
   keep: z.number().int().min(1).max(10_000).default(10),
-  /**
-   * Accepted but not acted on: the driver SDK (1.1) gives a driver no way to publish bytes, so
-   * the image stays a file and its path/size/time are the properties (see docs/cameras.md).
-   */
-  publishTopic: z.string().optional(),
+  /** Also publish each snapshot's JPEG bytes on this topic of the gateway's broker (QoS 0). */
+  publishTopic: z.string().min(1).regex(/^[^#+]+$/, 'a topic name, without the wildcards + and #').optional(),
   /** How long one snapshot may take. */
   timeout: duration().default(10_000),
 });

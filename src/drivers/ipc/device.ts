@@ -135,6 +135,11 @@ export class CameraDevice {
       if (this.#closed) throw new DriverError('Offline', 'the camera session is closed');
       const info = await this.store.save(jpeg, this.d.ctx.clock.now());
       this.d.log.debug({ path: info.path, size: info.size }, 'snapshot saved');
+      const topic = c.snapshot?.publishTopic;
+      if (topic !== undefined && this.d.ctx.publish !== undefined) {
+        // The bytes as they are (image/jpeg); the file and its properties stay the record.
+        await this.d.ctx.publish(topic, jpeg, { qos: 0 }).catch((e: unknown) => this.d.log.warn({ topic, err: e instanceof Error ? e.message : String(e) }, 'snapshot not published'));
+      }
       return info;
     });
   }

@@ -122,8 +122,8 @@ export class IpcSession implements Session<IpcConnection, IpcAddress> {
         probers: this.#probers,
       });
       this.#devices.set(device.name, d);
-      if (device.connection.snapshot?.publishTopic !== undefined) {
-        this.ctx.log.warn({ device: device.name }, 'snapshot.publishTopic is ignored: the driver SDK gives a driver no way to publish bytes; the snapshot is a file (snapshot.path)');
+      if (device.connection.snapshot?.publishTopic !== undefined && this.ctx.publish === undefined) {
+        this.ctx.log.warn({ device: device.name }, 'snapshot.publishTopic is ignored: this gateway gives drivers no publish (SDK < 1.1); the snapshot is a file (snapshot.path)');
       }
       d.start();
     }

@@ -175,6 +175,12 @@ export interface DriverContext {
   readonly signal: AbortSignal;
   /** The gateway's data directory (certificates, caches) for this driver. */
   readonly dataDir: string;
+  /**
+   * Publishes raw bytes on the gateway's broker (a camera snapshot on a topic the user named).
+   * Resolves when the broker took it (QoS 1) or it was written (QoS 0); rejects when the link is
+   * down or the topic is not a valid topic name. Optional (SDK 1.1): check before use.
+   */
+  readonly publish?: (topic: string, payload: Uint8Array | string, opts?: { readonly qos?: 0 | 1; readonly retain?: boolean }) => Promise<void>;
 }
 
 /**

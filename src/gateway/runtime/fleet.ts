@@ -18,6 +18,8 @@ type AnyDescriptor = DriverDescriptor<BaseConnection, unknown>;
 
 export interface FleetOptions {
   readonly registry: DriverRegistry;
+  /** Raw publishes of drivers (DriverContext.publish), on the gateway's broker link. */
+  readonly publish?: DriverContext['publish'];
   /** The descriptor of an instance (default: the registry's driver of its id). */
   readonly descriptorFor?: (inst: CompiledInstance) => Promise<DriverDescriptor<BaseConnection, unknown> | undefined>;
   readonly clock: Clock;
@@ -180,6 +182,7 @@ export class Fleet {
       metrics: { count: () => undefined },
       signal: this.opts.signal,
       dataDir: path.join(this.opts.dataDir, 'drivers', inst.name),
+      ...(this.opts.publish !== undefined ? { publish: this.opts.publish } : {}),
     };
     const s = { instance: inst, descriptor, driver: descriptor.create(ctx) };
     this.instances.set(inst.name, s);

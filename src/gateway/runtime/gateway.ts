@@ -155,6 +155,15 @@ export async function startGateway(input: GatewayInput): Promise<Gateway> {
   };
   const fleet = new Fleet({
     registry: input.registry,
+    // A driver's raw bytes obey maxPayload like every message (baetyl-broker drops the whole
+    // connection on a larger packet); the driver gets the refusal, nothing is sent.
+    publish: (topic, payload, o) => {
+      const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      if (bytes.length + Buffer.byteLength(topic) > config.maxPayload) {
+        return Promise.reject(new Error(`${bytes.length} bytes on ${topic} exceed maxPayload ${config.maxPayload} (gateway.yaml); raise it if the broker accepts more`));
+      }
+      return link.publish(topic, bytes, { qos: o?.qos ?? 0, retain: o?.retain ?? false });
+    },
     descriptorFor: (inst) => {
       const cfg = config.drivers.find((d) => d.name === inst.name);
       return cfg ? descriptorForInstance(cfg, input.registry) : input.registry.get(inst.driver);
