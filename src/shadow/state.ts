@@ -252,7 +252,8 @@ export function shadowAnswer(shadow: Shadow): ShadowAnswer {
   return { name: shadow.name, report: shadow.report, desire: shadow.desire };
 }
 
-function define<T>(o: Record<string, T>, key: string, value: T): void {
+/** Sets an own key of a plain record, `__proto__` included (as a key, never the prototype). */
+export function define<T>(o: Record<string, T>, key: string, value: T): void {
   // Plain assignment is much faster; only `__proto__` would set the prototype instead of a key.
   if (key !== '__proto__') o[key] = value;
   else Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });

@@ -9,6 +9,7 @@ import type { AttributeValue, Quality } from '../../devicemodel/types.ts';
 import type { LinkState } from '../../gateway/mqtt/connection.ts';
 import { valueEqual } from '../json.ts';
 import { isShadowError } from '../errors.ts';
+import { define } from '../state.ts';
 import type { ShadowStore } from '../store-api.ts';
 import { CloudLink, type CloudLinkOptions } from './cloud-link.ts';
 import { DesiredInbox, type DesiredAppliedListener, type DesiredHandler } from './desired.ts';
@@ -434,10 +435,6 @@ export class CloudSync {
       this.scheduleTick();
     }, TICK_MS);
   }
-}
-
-function define<T>(o: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function maxTs(meta: Readonly<Record<string, { ts: number }>>): number | undefined {
