@@ -3,6 +3,7 @@
  * share: data listeners, one loss report, idempotent close.
  */
 import { DriverError } from '../errors.ts';
+import { TransportLife } from './life.ts';
 
 /**
  * A connected byte stream.
@@ -49,61 +50,23 @@ export interface StreamCore {
 
 /** Builds a {@link ByteStream} over a transport's send/destroy; `signal` aborts close it. */
 export function streamCore(driver: StreamDriver, signal?: AbortSignal): StreamCore {
-  const listeners = new Set<(chunk: Buffer) => void>();
-  const closers: ((e: DriverError) => void)[] = [];
-  let state: 'open' | 'lost' | 'closed' = 'open';
-  let lostError: DriverError | undefined;
-  let released: Promise<void> | undefined;
-  const release = (): Promise<void> => (released ??= driver.destroy().catch(() => undefined));
-  const onAbort = (): void => void stream.close();
-
+  const life = new TransportLife<(chunk: Buffer) => void>(() => driver.destroy(), signal);
   const stream: ByteStream = {
     get closed() {
-      return state !== 'open';
+      return life.closed;
     },
     write(bytes) {
-      if (state !== 'open') throw lostError ?? new DriverError('Offline', 'stream closed');
+      if (life.closed) throw life.error('stream');
       const chunks = bytes instanceof Uint8Array ? [bytes] : bytes;
       if (chunks.length > 0) driver.send(chunks);
     },
-    onData(cb) {
-      listeners.add(cb);
-      return () => void listeners.delete(cb);
-    },
-    onClose(cb) {
-      if (state === 'lost' && lostError !== undefined) {
-        const e = lostError;
-        queueMicrotask(() => cb(e));
-      } else if (state === 'open') closers.push(cb);
-    },
-    close() {
-      if (state === 'open') {
-        state = 'closed';
-        signal?.removeEventListener('abort', onAbort);
-        listeners.clear();
-        closers.length = 0;
-      }
-      return release();
-    },
+    onData: (cb) => life.listen(cb),
+    onClose: (cb) => life.onClose(cb),
+    close: () => life.close(),
   };
-  if (signal?.aborted) queueMicrotask(onAbort);
-  else signal?.addEventListener('abort', onAbort, { once: true });
-
   return {
     stream,
-    data(chunk) {
-      if (state !== 'open') return;
-      for (const cb of [...listeners]) cb(chunk);
-    },
-    lost(message, cause) {
-      if (state !== 'open') return;
-      state = 'lost';
-      signal?.removeEventListener('abort', onAbort);
-      lostError = new DriverError('Offline', message, cause === undefined ? undefined : { cause });
-      void release();
-      const e = lostError;
-      for (const cb of closers.splice(0)) cb(e);
-      listeners.clear();
-    },
+    data: (chunk) => life.emit(chunk),
+    lost: (message, cause) => life.lose(new DriverError('Offline', message, cause === undefined ? undefined : { cause })),
   };
 }

@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { DriverError } from '../errors.ts';
+import { TransportLife } from './life.ts';
 
 /** Options of {@link openUdp}. */
 export interface UdpOptions {
@@ -68,67 +69,33 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
 function wrap(sock: dgram.Socket, opts: UdpOptions): UdpSocket {
   if (opts.broadcast === true) sock.setBroadcast(true);
   const a = sock.address();
-  const listeners = new Set<(msg: Buffer, from: UdpPeer) => void>();
-  const closers: ((e: DriverError) => void)[] = [];
-  let state: 'open' | 'lost' | 'closed' = 'open';
-  let lostError: DriverError | undefined;
-  let released: Promise<void> | undefined;
-  const release = (): Promise<void> =>
-    (released ??= new Promise<void>((resolve) => {
-      try {
-        sock.close(() => resolve());
-      } catch {
-        resolve(); // already closed
-      }
-    }));
-  const onAbort = (): void => void u.close();
+  const life = new TransportLife<(msg: Buffer, from: UdpPeer) => void>(
+    () =>
+      new Promise<void>((resolve) => {
+        try {
+          sock.close(() => resolve());
+        } catch {
+          resolve(); // already closed
+        }
+      }),
+    opts.signal,
+  );
+  sock.on('message', (msg, rinfo) => life.emit(msg, { host: rinfo.address, port: rinfo.port }));
+  sock.on('error', (e) => life.lose(new DriverError('Offline', `UDP ${a.address}:${a.port} failed: ${e.message}`, { cause: e })));
 
-  sock.on('message', (msg, rinfo) => {
-    if (state !== 'open') return;
-    const from = { host: rinfo.address, port: rinfo.port };
-    for (const cb of [...listeners]) cb(msg, from);
-  });
-  sock.on('error', (e) => {
-    if (state !== 'open') return;
-    state = 'lost';
-    lostError = new DriverError('Offline', `UDP ${a.address}:${a.port} failed: ${e.message}`, { cause: e });
-    opts.signal?.removeEventListener('abort', onAbort);
-    void release();
-    for (const cb of closers.splice(0)) cb(lostError);
-    listeners.clear();
-  });
-
-  const u: UdpSocket = {
+  return {
     local: { host: a.address, port: a.port },
     get closed() {
-      return state !== 'open';
+      return life.closed;
     },
     send(bytes, host, port) {
-      if (state !== 'open') return Promise.reject(lostError ?? new DriverError('Offline', 'UDP socket closed'));
+      if (life.closed) return Promise.reject(life.error('UDP socket'));
       return new Promise((resolve, reject) => {
         sock.send(bytes, port, host, (e) => (e ? reject(new DriverError('Offline', `UDP send to ${host}:${port} failed: ${e.message}`, { cause: e })) : resolve()));
       });
     },
-    onMessage(cb) {
-      listeners.add(cb);
-      return () => void listeners.delete(cb);
-    },
-    onClose(cb) {
-      if (state === 'lost' && lostError !== undefined) {
-        const e = lostError;
-        queueMicrotask(() => cb(e));
-      } else if (state === 'open') closers.push(cb);
-    },
-    close() {
-      if (state === 'open') {
-        state = 'closed';
-        opts.signal?.removeEventListener('abort', onAbort);
-        listeners.clear();
-        closers.length = 0;
-      }
-      return release();
-    },
+    onMessage: (cb) => life.listen(cb),
+    onClose: (cb) => life.onClose(cb),
+    close: () => life.close(),
   };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  return u;
 }
