@@ -160,6 +160,7 @@ export class CloudSync {
       timers: this.clock,
       onConfirmed: (_seq, bytes) => this.bound.confirmed(bytes),
       onSendError: (e) => this.log.debug({ err: e instanceof Error ? e.message : String(e) }, 'cloud publish failed; resending from the oldest unacked row'),
+      onAckError: (e) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'acknowledged cloud messages not yet deleted from the outbox; retrying'),
     });
     this.unsubscribeFlush = this.store.onFlush((info) => this.onFlush(info.outboxRows));
     this.rateAt = this.clock.monotonic();

@@ -32,6 +32,12 @@ export interface DrainOptions {
   readonly onConfirmed?: (seq: number, bytes: number) => void;
   /** Called when a publish fails, with the error. */
   readonly onSendError?: (err: unknown) => void;
+  /**
+   * Called when deleting acknowledged rows fails (disk full: SQLite needs room even to delete).
+   * The rows stay and the delete is tried again later; at worst they are sent again after a
+   * restart, which QoS 1 allows.
+   */
+  readonly onAckError?: (err: unknown) => void;
 }
 
 /** Counters of the drain. */
@@ -139,15 +145,26 @@ export class OutboxDrain {
     for (const s of this.doneEarly) if (s <= seq) this.doneEarly.delete(s);
   }
 
-  /** Deletes every confirmed row now (before the bound scans the outbox). */
+  /** Deletes every confirmed row now (before the bound scans the outbox). Never throws. */
   applyAcks(): void {
     if (this.ackTimer !== undefined) {
       this.o.timers.clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
     }
     if (this.confirmed > this.deleted) {
-      this.o.store.ackUpTo(this.confirmed);
-      this.deleted = this.confirmed;
+      try {
+        this.o.store.ackUpTo(this.confirmed);
+        this.deleted = this.confirmed;
+      } catch (e) {
+        // Runs from a timer: a throw here would be an uncaught exception. Keep the rows, retry.
+        this.o.onAckError?.(e);
+        if (!this.stopped) {
+          this.ackTimer = this.o.timers.setTimeout(() => {
+            this.ackTimer = undefined;
+            if (!this.stopped) this.applyAcks();
+          }, RETRY_MS);
+        }
+      }
     }
   }
 
@@ -156,8 +173,8 @@ export class OutboxDrain {
     if (this.stopped) return;
     this.applyAcks();
     this.stopped = true;
-    for (const t of [this.pumpTimer, this.retryTimer]) if (t !== undefined) this.o.timers.clearTimeout(t);
-    this.pumpTimer = this.retryTimer = undefined;
+    for (const t of [this.pumpTimer, this.retryTimer, this.ackTimer]) if (t !== undefined) this.o.timers.clearTimeout(t);
+    this.pumpTimer = this.retryTimer = this.ackTimer = undefined;
   }
 
   private burst(): number {
