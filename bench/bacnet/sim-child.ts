@@ -22,7 +22,7 @@ import { formatIssues } from '../../src/gateway/config/issues.ts';
 import { createRegistry } from '../../src/gateway/drivers/registry.ts';
 import { startBacnetSimulator } from '../../simulators/bacnet/index.ts';
 import type { BacnetSimDevice } from '../../simulators/bacnet/index.ts';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import { TS_INSTANCE } from './conf.ts';
 
 const [confDir, modeArg, intervalArg, changesArg] = process.argv.slice(2);
@@ -134,8 +134,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', devices: devices.length, objects: list.reduce((n, d) => n + d.objects().length, 0) });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

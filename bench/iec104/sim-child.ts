@@ -18,7 +18,7 @@ import { resolveIoa } from '../../src/drivers/iec104/address.ts';
 import type { Iec104Address, Iec104Connection } from '../../src/drivers/iec104/address.ts';
 import { startIec104Simulator } from '../../simulators/iec104/index.ts';
 import type { Iec104Simulator } from '../../simulators/iec104/index.ts';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import { TIME_MODULO } from './conf.ts';
 
 const [confDir, rateArg, tickArg] = process.argv.slice(2);
@@ -82,8 +82,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', stations: stations.length, points: stations.reduce((n, s) => n + s.ioas.length, 0) });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

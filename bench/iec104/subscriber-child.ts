@@ -9,7 +9,7 @@
  * Requests: `start` (forget everything, count from now), `stats` (figures since `start`).
  */
 import mqtt from 'mqtt';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import { TIME_MODULO } from './conf.ts';
 
 const url = process.argv[2];
@@ -97,8 +97,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready' });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

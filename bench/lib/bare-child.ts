@@ -17,7 +17,7 @@ import type { ModbusAddress, ModbusConnection } from '../../src/drivers/modbus/a
 import { planReads } from '../../src/drivers/modbus/plan.ts';
 import type { ReadBlock } from '../../src/drivers/modbus/plan.ts';
 import type { Point } from '../../src/drivers/sdk/index.ts';
-import { serveParent } from './proc.ts';
+import { runChild, serveParent } from './proc.ts';
 
 type ModbusClass = (typeof ModbusPkg)['default'];
 type Client = InstanceType<ModbusClass>;
@@ -135,8 +135,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', endpoints: endpoints.size, devices: devices.length, requestsPerPoll: plans[0]?.blocks.length ?? 0 });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

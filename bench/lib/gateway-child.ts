@@ -23,7 +23,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { startGateway } from '../../src/gateway/runtime/gateway.ts';
 import { gatewayCounters } from './gateway-counters.ts';
-import { serveParent } from './proc.ts';
+import { runChild, serveParent } from './proc.ts';
 
 /** Resolution of the event-loop delay monitor (ms): its timer fires this often, so delays are measured beyond it. */
 const LAG_RESOLUTION_MS = 10;
@@ -100,8 +100,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', brokerUrl: gw.brokerUrl, embedded: gw.embedded, devices: gw.devices.size, links: gw.links.size, apiUrl: gw.api?.url });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

@@ -255,3 +255,12 @@ export function serveParent(handlers: Record<string, (msg: Record<string, unknow
       );
   });
 }
+
+/** Runs a child's `main`; a failure goes to the parent as `fatal` and ends the child. */
+export function runChild(main: () => Promise<void>): void {
+  main().catch((e: unknown) => {
+    process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100);
+  });
+}

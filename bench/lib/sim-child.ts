@@ -21,7 +21,7 @@ import { startModbusSimulator } from '../../simulators/modbus/simulator.ts';
 import type { ModbusSimDevice } from '../../simulators/modbus/device.ts';
 import { deviceRegisters, regsOf, tsAddress } from './conf.ts';
 import type { BenchPointType } from './conf.ts';
-import { serveParent } from './proc.ts';
+import { runChild, serveParent } from './proc.ts';
 
 const [confDir, intervalArg, typeArg] = process.argv.slice(2);
 const intervalMs = Number(intervalArg);
@@ -88,8 +88,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', endpoints: sim.endpoints.length, devices: devices.length });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

@@ -8,7 +8,7 @@
  * Requests: `start` (forget everything, count from now), `stats` (figures since `start`).
  */
 import mqtt from 'mqtt';
-import { serveParent } from './proc.ts';
+import { runChild, serveParent } from './proc.ts';
 
 const url = process.argv[2];
 
@@ -103,8 +103,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready' });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

@@ -17,7 +17,7 @@ import type { CompiledDevice } from '../../src/devicemodel/compiled.ts';
 import { startOpcuaSimulator } from '../../simulators/opcua/simulator.ts';
 import type { OpcuaSimulator } from '../../simulators/opcua/simulator.ts';
 import type { SimVariable } from '../../simulators/opcua/device.ts';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import { BENCH_PASSWORD } from './conf.ts';
 
 const [confDir, changeArg] = process.argv.slice(2);
@@ -86,8 +86,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', servers: sims.length, devices: devices.length });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import { CAMERA_USER } from './conf.ts';
 
 /** What the plant needs of a running camera simulator. */
@@ -48,8 +48,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', ports: cams.map((c) => c.port) });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

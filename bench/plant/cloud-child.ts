@@ -7,7 +7,7 @@
  * Answers `ready` with its MQTT `url`; requests: `stats` (the simulator's counters), `stop`.
  */
 import { startCloudSimulator } from '../../simulators/cloud/index.ts';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 
 async function main(): Promise<void> {
   const cloud = await startCloudSimulator({ port: 0, host: '127.0.0.1' });
@@ -24,8 +24,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready', url: cloud.url });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);

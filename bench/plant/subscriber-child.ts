@@ -14,7 +14,7 @@
  */
 import mqtt from 'mqtt';
 import { TIME_MODULO } from '../iec104/conf.ts';
-import { serveParent } from '../lib/proc.ts';
+import { runChild, serveParent } from '../lib/proc.ts';
 import type { LatencyMode } from './conf.ts';
 
 const [url, partsArg] = process.argv.slice(2);
@@ -168,8 +168,4 @@ async function main(): Promise<void> {
   process.send?.({ type: 'ready' });
 }
 
-main().catch((e: unknown) => {
-  process.send?.({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChild(main);
